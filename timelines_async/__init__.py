@@ -1,0 +1,98 @@
+"""Async Python client for the TimelinesAI Public API.
+
+from timelines_async import TimelinesClient
+
+async with TimelinesClient() as tl:            # token from TIMELINES_API_TOKEN
+    async for chat in tl.chats.list(label="vip", read=False):
+        print(chat.id, chat.name)
+    await tl.messages.send(phone="+14155551234", text="Your order shipped")
+"""
+
+from ._client import TimelinesClient
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InvalidEventError,
+    InvalidRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    SendOutcomeUnknown,
+    ServerError,
+    TimelinesError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from ._limits import InProcessSendLimiter, SendLimiter
+from ._pagination import Page, Pager
+from .models import (
+    Chat,
+    FileInfo,
+    GroupMember,
+    Message,
+    MessageStatus,
+    MessageType,
+    NonRecurringQuota,
+    Quota,
+    Reactions,
+    ReactionUser,
+    SentMessage,
+    StatusChange,
+    Team,
+    Teammate,
+    Webhook,
+    WebhookEventType,
+    WhatsAppAccount,
+    Workspace,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Chat",
+    "ConfigurationError",
+    "ConflictError",
+    "FileInfo",
+    "GroupMember",
+    "InProcessSendLimiter",
+    "InvalidEventError",
+    "InvalidRequestError",
+    "Message",
+    "MessageStatus",
+    "MessageType",
+    "NonRecurringQuota",
+    "NotFoundError",
+    "Page",
+    "Pager",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "Quota",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ReactionUser",
+    "Reactions",
+    "SendLimiter",
+    "SendOutcomeUnknown",
+    "SentMessage",
+    "ServerError",
+    "StatusChange",
+    "Team",
+    "Teammate",
+    "TimelinesClient",
+    "TimelinesError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "Webhook",
+    "WebhookEventType",
+    "WhatsAppAccount",
+    "Workspace",
+    "__version__",
+]

@@ -1,0 +1,169 @@
+"""The package's one cattrs converter and every hook it needs.
+
+Lenient by design: unknown fields are ignored, `null` and absent both become
+`None`, numeric-string ids become `int`, unknown enum values stay strings. A
+schema drift on the server must never crash a user's loop; a body that cannot
+be read at all becomes `UnexpectedResponseError` (see `structure`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import cattrs
+
+from ._exceptions import UnexpectedResponseError
+from .models import MessageStatus, MessageType, Reactions, ReactionUser, WebhookEventType
+
+__all__ = ["converter", "data_field", "make_converter", "parse_timestamp", "structure"]
+
+T = TypeVar("T")
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """`"2024-01-08 10:35:18 +0200"` (or ISO 8601) to an aware datetime; `""`/`None` to `None`.
+
+    `datetime.fromisoformat` reads the API's format as is on Python 3.11+ and is
+    much faster than `strptime` (PERFORMANCE.md). A timestamp without an offset
+    is taken as UTC.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+    else:
+        raise TypeError(f"expected a timestamp string, got {type(value).__name__}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _structure_bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise TypeError(f"expected a boolean, got {value!r}")
+
+
+def _structure_int(value: object, _: object) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise TypeError(f"expected an integer, got {value!r}")
+
+
+def _structure_str(value: object, _: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _structure_labels(value: object, _: object) -> tuple[str, ...]:
+    """Labels as strings; some observed answers send `[{"name": ...}]` objects instead."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return tuple(
+        item["name"] if isinstance(item, dict) and "name" in item else _structure_str(item, str)
+        for item in value
+    )
+
+
+def _open_enum_hook(enum_type: type[StrEnum]) -> Any:
+    by_folded = {member.value.casefold(): member for member in enum_type}
+
+    def structure(value: object, _: object) -> StrEnum | str | None:
+        if value is None:
+            return None
+        text = _structure_str(value, str)
+        return by_folded.get(text.casefold(), text)
+
+    return structure
+
+
+def _structure_reactions(value: object, _: object) -> Reactions:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a reactions object, got {type(value).__name__}")
+    if "users" in value or "total" in value:
+        users = tuple(converter.structure(user, ReactionUser) for user in value.get("users") or ())
+        counts = {str(k): _structure_int(v, int) for k, v in (value.get("reactions") or {}).items()}
+        total = value.get("total")
+        return Reactions(
+            users=users,
+            reactions=counts,
+            total=_structure_int(total, int) if total is not None else sum(counts.values()),
+        )
+    counts = {str(k): _structure_int(v, int) for k, v in value.items()}
+    return Reactions(reactions=counts, total=sum(counts.values()))
+
+
+def _structure_datetime(value: object, _: object) -> datetime | None:
+    return parse_timestamp(value)
+
+
+def _structure_optional_reactions(value: object, _: object) -> Reactions | None:
+    return None if value is None else _structure_reactions(value, _)
+
+
+def _is(annotation: object) -> Callable[[Any], bool]:
+    return lambda candidate: bool(candidate == annotation)
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the converter with every hook registered in one place."""
+    conv = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(Reactions, _structure_reactions)
+    exact: dict[Any, Any] = {
+        datetime | None: _structure_datetime,
+        tuple[str, ...]: _structure_labels,
+        Reactions | None: _structure_optional_reactions,
+    }
+    for enum_type in (MessageStatus, MessageType, WebhookEventType):
+        hook = _open_enum_hook(enum_type)
+        exact[enum_type | str] = hook
+        exact[enum_type | str | None] = hook
+    # Registered by equality, not by class: `X | None` and `tuple[str, ...]` are
+    # not classes, and a class dispatch on `datetime | None` would match plain
+    # `datetime` fields too.
+    for annotation, hook in exact.items():
+        conv.register_structure_hook_func(_is(annotation), hook)
+    return conv
+
+
+converter = make_converter()
+
+
+def structure(data: object, cls: type[T], *, what: str) -> T:
+    """Structure an API answer, turning any shape problem into `UnexpectedResponseError`."""
+    try:
+        return converter.structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UnexpectedResponseError(
+            f"the answer for {what} does not have the expected shape ({type(exc).__name__}: {exc})",
+            status_code=200,
+        ) from exc
+
+
+def data_field(data: object, key: str, *, what: str) -> Any:
+    """`data[key]` of an answer, or `UnexpectedResponseError` when the answer lacks it."""
+    if not isinstance(data, dict) or data.get(key) is None:
+        raise UnexpectedResponseError(
+            f"the answer for {what} has no `{key}`: {data!r:.200}", status_code=200
+        )
+    return data[key]

@@ -1,0 +1,197 @@
+"""Every error the client raises.
+
+```
+TimelinesError
+├── ConfigurationError
+├── InvalidRequestError (also a ValueError)   raised before any request is sent
+├── TransportError                            network failure after retries
+├── SendOutcomeUnknown                        a send may or may not have been accepted
+├── InvalidEventError                         a webhook body that is not an event
+└── APIError                                  .status_code .error_code .message .errors
+    ├── BadRequestError          400
+    ├── AuthenticationError      401
+    ├── PermissionDeniedError    403
+    ├── NotFoundError            404
+    ├── ConflictError            409
+    ├── PayloadTooLargeError     413
+    ├── RateLimitError           429   .retry_after
+    ├── QuotaExceededError       error_code quota_exceeded, whatever the status
+    ├── ServerError              5xx
+    └── UnexpectedResponseError  a body that is not the API's envelope
+```
+
+No exception carries the API token: errors hold the method, the path and what
+the server said, never the request headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidEventError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "SendOutcomeUnknown",
+    "ServerError",
+    "TimelinesError",
+    "TransportError",
+    "UnexpectedResponseError",
+]
+
+
+class TimelinesError(Exception):
+    """The base of every error this package raises."""
+
+
+class ConfigurationError(TimelinesError):
+    """The client cannot be built as configured (for example, no token)."""
+
+
+class InvalidRequestError(TimelinesError, ValueError):
+    """Bad input, caught before any request left the machine.
+
+    `field` names the argument at fault.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class InvalidEventError(TimelinesError):
+    """A webhook body that is not a TimelinesAI event (not JSON, no `event_type`)."""
+
+
+class TransportError(TimelinesError):
+    """The network failed and retries did not help (or were not allowed).
+
+    `method` and `path` say which request failed; the httpx exception is chained.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(f"{method} {path}: {message}")
+        self.method = method
+        self.path = path
+
+
+class SendOutcomeUnknown(TimelinesError):
+    """A message send whose outcome is unknown: it may or may not have gone out.
+
+    Raised after a read timeout, a connection lost once the request was written,
+    a 5xx answer, or a 2xx answer whose body could not be read. It is never
+    retried automatically, because a retry could message a person twice. Check
+    with `await client.messages.reconcile(err)`, which looks for the message in
+    the chat's outgoing history since `attempted_at`.
+
+    `target` is the keyword and value the send was addressed by (for example
+    `{"phone": "+14155551234"}`); `text` and `file_uid` are what was sent; the
+    cause is chained as `__cause__`.
+    """
+
+    def __init__(
+        self,
+        *,
+        target: Mapping[str, str | int],
+        text: str | None,
+        attempted_at: datetime,
+        file_uid: str | None = None,
+        reason: str,
+    ) -> None:
+        self.target = dict(target)
+        self.text = text
+        self.file_uid = file_uid
+        self.attempted_at = attempted_at
+        self.reason = reason
+        ((key, value),) = self.target.items()
+        super().__init__(
+            f"the send to {key}={value!r} attempted at {attempted_at.isoformat()} may or may "
+            f"not have been accepted ({reason}); it was not retried. Check with "
+            "`await client.messages.reconcile(err)` before sending again."
+        )
+
+
+class APIError(TimelinesError):
+    """The API answered with an error.
+
+    `status_code` is the HTTP status, `error_code` the API's machine-readable
+    code (`validation_error`, `invalid_token`, ...) or `None`, `message` its
+    human-readable text, and `errors` the per-field validation errors
+    (`[{"fields": [...], "msg": ...}]`), empty when the API sent none.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        error_code: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+        method: str = "",
+        path: str = "",
+    ) -> None:
+        where = f"{method} {path} " if method else ""
+        code = f" [{error_code}]" if error_code else ""
+        super().__init__(f"{where}-> {status_code}{code}: {message}")
+        self.message = message
+        self.status_code = status_code
+        self.error_code = error_code
+        self.errors = [dict(error) for error in errors]
+        self.method = method
+        self.path = path
+
+
+class BadRequestError(APIError):
+    """400: the API rejected the request (usually `validation_error`)."""
+
+
+class AuthenticationError(APIError):
+    """401: the token is missing, unknown, expired or revoked."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the token may not do this (or the plan lacks the feature)."""
+
+
+class NotFoundError(APIError):
+    """404: the chat, message, file or webhook does not exist."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the resource's state."""
+
+
+class PayloadTooLargeError(APIError):
+    """413: the upload is larger than the API accepts."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests. `retry_after` is the server's wait in seconds, if given."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class QuotaExceededError(APIError):
+    """`error_code: quota_exceeded`: the messaging or API-call quota is used up."""
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class UnexpectedResponseError(APIError):
+    """The body is not the API's JSON envelope (HTML, truncated JSON, a wrong shape)."""

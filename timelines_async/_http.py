@@ -1,0 +1,358 @@
+"""The one place that calls httpx: pace -> send -> classify -> retry -> decode.
+
+`HTTPCore.request` runs every API call: it waits for a concurrency slot and the
+request pacer, sends, translates httpx exceptions (here and nowhere else),
+checks the JSON envelope, maps errors to the tree in `_exceptions`, and retries
+what `_retry.should_retry` allows. `HTTPCore.send` does the same for message
+sends, which first take a slot from the send limiter and turn every failure
+whose outcome is unknown into `SendOutcomeUnknown`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx
+
+from ._converter import structure
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    SendOutcomeUnknown,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from ._limits import RequestPacer, SendLimiter
+from ._retry import Failure, RequestKind, parse_retry_after, retry_delay, should_retry
+from .models import SentMessage
+
+__all__ = ["HTTPCore", "error_from_response"]
+
+logger = logging.getLogger("timelines_async")
+
+_STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    429: RateLimitError,
+}
+#: Statuses whose meaning does not depend on the body (a proxy's HTML page on a
+#: 502 is still a server error; a bare "Unauthorized" is still a 401).
+_STATUS_SPEAKS_FOR_ITSELF = frozenset({401, 413, 429})
+#: Failures before the request was written: the server cannot have acted on it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Failures no retry can mend (a wrong URL, a malformed request).
+_NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
+
+_MISSING = object()
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, failure: Failure, cause: httpx.HTTPError) -> None:
+        super().__init__(str(cause))
+        self.failure = failure
+        self.cause = cause
+
+
+def _snippet(body: bytes, limit: int = 200) -> str:
+    text = body[:limit].decode("utf-8", "replace").strip()
+    return text + ("..." if len(body) > limit else "") if text else "(empty body)"
+
+
+def _decode_json(body: bytes) -> object:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return _MISSING
+
+
+def error_from_response(
+    status: int, body: bytes, headers: Mapping[str, str], *, method: str, path: str
+) -> APIError:
+    """The error for an answer that is an error: a 4xx/5xx, or a 2xx whose envelope says `error`."""
+    payload = _decode_json(body)
+    envelope = payload if isinstance(payload, dict) else None
+    context: dict[str, Any] = {"status_code": status, "method": method, "path": path}
+    if envelope is not None and ("message" in envelope or "status" in envelope):
+        message = str(envelope.get("message") or envelope.get("error") or "no message")
+        error_code = envelope.get("error_code")
+        context["error_code"] = error_code if isinstance(error_code, str) else None
+        errors = envelope.get("errors")
+        if isinstance(errors, list):
+            context["errors"] = [item for item in errors if isinstance(item, dict)]
+    else:
+        message = _snippet(body)
+        if status < 500 and status not in _STATUS_SPEAKS_FOR_ITSELF:
+            return UnexpectedResponseError(
+                f"the answer is not the API's JSON envelope: {message}", **context
+            )
+    if context.get("error_code") == "quota_exceeded":
+        return QuotaExceededError(message, **context)
+    if status == 429:
+        return RateLimitError(
+            message, retry_after=parse_retry_after(headers.get("retry-after")), **context
+        )
+    if status >= 500:
+        return ServerError(message, **context)
+    return _STATUS_ERRORS.get(status, APIError)(message, **context)
+
+
+def decode_response(
+    status: int, body: bytes, headers: Mapping[str, str], *, method: str, path: str
+) -> Any:
+    """The envelope's `data` for a successful answer; raises the mapped `APIError` otherwise.
+
+    A 2xx with an empty body (some DELETEs) or no `data` gives `None`.
+    """
+    payload = _decode_json(body)
+    is_error_envelope = isinstance(payload, dict) and payload.get("status") == "error"
+    if status >= 300 or is_error_envelope:
+        raise error_from_response(status, body, headers, method=method, path=path)
+    if payload is None:
+        return None
+    if not isinstance(payload, dict) or payload.get("status") != "ok":
+        raise UnexpectedResponseError(
+            f"the answer is not the API's JSON envelope: {_snippet(body)}",
+            status_code=status,
+            method=method,
+            path=path,
+        )
+    return payload.get("data")
+
+
+class HTTPCore:
+    """Owns the httpx client (unless given one), the pacing state and the retry loop."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str,
+        timeout: float,
+        max_concurrency: int,
+        requests_per_second: float | None,
+        max_retries: int,
+        send_limiter: SendLimiter,
+        http_client: httpx.AsyncClient | None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_retries = max_retries
+        self.send_limiter = send_limiter
+        self.max_concurrency = max_concurrency
+        self.pacer = RequestPacer(requests_per_second)
+        self._auth = {"Authorization": f"Bearer {token}"}
+        self._timeout = httpx.Timeout(timeout)
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(
+            timeout=self._timeout,
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+        )
+        self._slots = anyio.Semaphore(max_concurrency)
+        self._sleep = sleep
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"HTTPCore(base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: RequestKind | None = None,
+        params: Mapping[str, str] | None = None,
+        json: object = None,
+        content: bytes | str | None = None,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Run one API call with retries; return the envelope's `data`."""
+        if kind is None:
+            kind = RequestKind.UNSAFE if method == "POST" else RequestKind.IDEMPOTENT
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(
+                    method, path, params=params, json=json, content=content,
+                    files=files, data=data, headers=headers,
+                )  # fmt: skip
+            except _AttemptFailed as failed:
+                if not should_retry(
+                    kind, attempt=attempt, max_retries=self.max_retries, failure=failed.failure
+                ):
+                    raise TransportError(
+                        f"{type(failed.cause).__name__}: {failed.cause}", method=method, path=path
+                    ) from failed.cause
+                delay = retry_delay(attempt, retry_after=None, rng=self._rng)
+            except APIError as error:
+                if not should_retry(
+                    kind,
+                    attempt=attempt,
+                    max_retries=self.max_retries,
+                    status=error.status_code,
+                    error_code=error.error_code,
+                ):
+                    raise
+                retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+                delay = retry_delay(attempt, retry_after=retry_after, rng=self._rng)
+            logger.debug("retrying %s %s in %.2f s (retry %d)", method, path, delay, attempt + 1)
+            await self._sleep(delay)
+            attempt += 1
+
+    async def send(
+        self,
+        path: str,
+        *,
+        target: Mapping[str, str | int],
+        text: str | None,
+        file_uid: str | None = None,
+        json: object = None,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
+    ) -> SentMessage:
+        """Send a message: spaced by the send limiter, never retried once the outcome is unknown."""
+        attempt = 0
+        while True:
+            await self.send_limiter.acquire()
+            attempted_at = datetime.now(UTC)
+            try:
+                result = await self._attempt("POST", path, json=json, files=files, data=data)
+                return structure(result, SentMessage, what=f"POST {path}")
+            except _AttemptFailed as failed:
+                if should_retry(
+                    RequestKind.SEND,
+                    attempt=attempt,
+                    max_retries=self.max_retries,
+                    failure=failed.failure,
+                ):
+                    delay = retry_delay(attempt, retry_after=None, rng=self._rng)
+                elif failed.failure is Failure.MAYBE_SENT:
+                    raise SendOutcomeUnknown(
+                        target=target, text=text, file_uid=file_uid, attempted_at=attempted_at,
+                        reason=f"{type(failed.cause).__name__} after the request was sent",
+                    ) from failed.cause  # fmt: skip
+                else:
+                    raise TransportError(
+                        f"{type(failed.cause).__name__}: {failed.cause} (nothing was sent)",
+                        method="POST",
+                        path=path,
+                    ) from failed.cause
+            except APIError as error:
+                if should_retry(
+                    RequestKind.SEND,
+                    attempt=attempt,
+                    max_retries=self.max_retries,
+                    status=error.status_code,
+                    error_code=error.error_code,
+                ):
+                    retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+                    delay = retry_delay(attempt, retry_after=retry_after, rng=self._rng)
+                elif isinstance(error, ServerError) or (
+                    isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
+                ):
+                    raise SendOutcomeUnknown(
+                        target=target, text=text, file_uid=file_uid, attempted_at=attempted_at,
+                        reason=f"the server answered {error.status_code} ({error.message})",
+                    ) from error  # fmt: skip
+                else:
+                    raise
+            logger.debug("retrying send to %s in %.2f s (retry %d)", path, delay, attempt + 1)
+            await self._sleep(delay)
+            attempt += 1
+
+    @asynccontextmanager
+    async def stream_url(self, url: str) -> AsyncIterator[httpx.Response]:
+        """GET a URL outside the API (a file's temporary download URL) as a stream.
+
+        The token is not sent: the URL is signed and may point to another host.
+        """
+        async with self._slots:
+            try:
+                async with self._client.stream("GET", url, timeout=self._timeout) as response:
+                    yield response
+            except _NOT_SENT + _NOT_RETRYABLE as exc:
+                raise TransportError(str(exc), method="GET", path="(download URL)") from exc
+            except httpx.HTTPError as exc:
+                raise TransportError(
+                    f"{type(exc).__name__}: {exc}", method="GET", path="(download URL)"
+                ) from exc
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: object = None,
+        content: bytes | str | None = None,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """One attempt: slot, pace, send, read, decode. Raises `_AttemptFailed` or `APIError`."""
+        url = self.base_url + path
+        request_headers = dict(self._auth)
+        if headers:
+            request_headers.update(headers)
+        request = self._client.build_request(
+            method, url, params=params, json=json, content=content, files=files, data=data,
+            headers=request_headers, timeout=self._timeout,
+        )  # fmt: skip
+        async with self._slots:
+            await self.pacer.wait()
+            started = time.perf_counter()
+            try:
+                response = await self._client.send(request)
+                try:
+                    body = await response.aread()
+                finally:
+                    await response.aclose()
+            except _NOT_RETRYABLE as exc:
+                raise TransportError(
+                    f"{type(exc).__name__}: {exc}", method=method, path=path
+                ) from exc
+            except _NOT_SENT as exc:
+                logger.debug("%s %s: not sent (%s)", method, path, type(exc).__name__)
+                raise _AttemptFailed(Failure.NOT_SENT, exc) from exc
+            except httpx.HTTPError as exc:
+                logger.debug("%s %s: failed (%s)", method, path, type(exc).__name__)
+                raise _AttemptFailed(Failure.MAYBE_SENT, exc) from exc
+        status = response.status_code
+        logger.debug(
+            "%s %s -> %d (%.1f ms)", method, path, status, (time.perf_counter() - started) * 1e3
+        )
+        if status == 429:
+            self.pacer.on_throttled()
+        else:
+            self.pacer.on_success()
+        return decode_response(status, body, response.headers, method=method, path=path)

@@ -1,0 +1,121 @@
+"""Retry decisions and delays, as pure functions (table-tested in tests/test_retry.py).
+
+Three kinds of request, by what a repeat would do on the server:
+
+- `IDEMPOTENT`: reads and idempotent writes (GET, PUT, PATCH, DELETE, and
+  `POST /webhooks`, which the API makes idempotent). A repeat is harmless, so
+  they are retried on connection failures, timeouts, 429 and 502/503/504.
+- `UNSAFE`: other POSTs (notes, uploads). A repeat could create a second object,
+  so they are retried only when the server provably did not take the request:
+  the connection failed before it was written, or the answer was 429.
+- `SEND`: message sends. Retried on the same proof as `UNSAFE`; any other failure
+  becomes `SendOutcomeUnknown` (decided in `_http.py`).
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+__all__ = [
+    "Failure",
+    "RequestKind",
+    "backoff_delay",
+    "parse_retry_after",
+    "retry_delay",
+    "should_retry",
+]
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class RequestKind(enum.Enum):
+    IDEMPOTENT = "idempotent"
+    UNSAFE = "unsafe"
+    SEND = "send"
+
+
+class Failure(enum.Enum):
+    """How an attempt failed, seen from the client."""
+
+    #: The connection could not be made (refused, DNS, connect timeout, no pool
+    #: slot): the request was never written, so the server cannot have acted on it.
+    NOT_SENT = "not sent"
+    #: The request may have reached the server: read/write timeout, a connection
+    #: dropped mid-exchange, a broken or truncated answer.
+    MAYBE_SENT = "maybe sent"
+
+
+def should_retry(
+    kind: RequestKind,
+    *,
+    attempt: int,
+    max_retries: int,
+    status: int | None = None,
+    failure: Failure | None = None,
+    error_code: str | None = None,
+) -> bool:
+    """Whether attempt number `attempt` (0 for the first) may be followed by another.
+
+    Pass the answer's `status` (and its `error_code`), or the transport `failure`.
+    A used-up quota (`quota_exceeded`, even on a 429) is never retried: waiting
+    seconds does not refill a monthly quota.
+    """
+    if attempt >= max_retries:
+        return False
+    if failure is not None:
+        return failure is Failure.NOT_SENT or kind is RequestKind.IDEMPOTENT
+    if status is None or error_code == "quota_exceeded":
+        return False
+    if status == 429:
+        return True
+    return kind is RequestKind.IDEMPOTENT and status in RETRYABLE_STATUSES
+
+
+def backoff_delay(
+    attempt: int, *, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None
+) -> float:
+    """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    ceiling = min(cap, base * (2**attempt))
+    return (rng or random).uniform(0.0, ceiling)
+
+
+def parse_retry_after(
+    value: str | None, *, now: datetime | None = None, cap: float = 60.0
+) -> float | None:
+    """`Retry-After` as seconds to wait (delta-seconds or an HTTP date), capped.
+
+    `None` when the header is absent or unreadable.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
+def retry_delay(
+    attempt: int,
+    *,
+    retry_after: float | None,
+    base: float = 0.5,
+    cap: float = 30.0,
+    rng: random.Random | None = None,
+) -> float:
+    """The wait before the next attempt: the server's `Retry-After` when given, else backoff."""
+    if retry_after is not None:
+        return retry_after
+    return backoff_delay(attempt, base=base, cap=cap, rng=rng)

@@ -1,0 +1,125 @@
+"""Input checks that run before any request leaves the machine.
+
+Each raises `InvalidRequestError` naming the argument at fault. The limits are
+the API's own (API.md §7.7); catching them here saves a round trip and, for
+sends, a message that would never go out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from ._exceptions import InvalidRequestError
+
+__all__ = [
+    "MAX_CAPTION",
+    "MAX_CHAT_NAME",
+    "MAX_LABEL",
+    "MAX_NOTE",
+    "MAX_TEXT",
+    "bool_param",
+    "check_chat_id",
+    "check_text",
+    "check_uid",
+    "csv_param",
+    "labels_list",
+    "normalize_phone",
+    "timestamp_param",
+]
+
+MAX_TEXT = 2000
+MAX_LABEL = 64
+MAX_NOTE = 10_000
+MAX_CHAT_NAME = 256
+MAX_CAPTION = 2000
+MAX_FILENAME = 1024
+MAX_CONTENT_TYPE = 140
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
+_INTERNATIONAL_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}")
+#: Without a `+`, only a number long enough to carry a country code is taken as
+#: international: `14155551234` passes, a national `415-555-1234` does not.
+_INTERNATIONAL_DIGITS = re.compile(r"[1-9]\d{10,14}")
+_UNSAFE_IN_PATH = re.compile(r"[\s/?#%\x00]")
+
+
+def check_text(field: str, value: object, *, max_length: int, allow_empty: bool = True) -> str:
+    """A string argument: a `str`, no NUL character, at most `max_length` characters."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(field, f"must be a string, not {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidRequestError(field, "must not contain a NUL character")
+    if len(value) > max_length:
+        raise InvalidRequestError(
+            field, f"is {len(value)} characters long; the API accepts at most {max_length}"
+        )
+    if not allow_empty and not value.strip():
+        raise InvalidRequestError(field, "must not be empty")
+    return value
+
+
+def normalize_phone(field: str, value: object) -> str:
+    """An international phone number with spaces, dashes, dots and parentheses removed."""
+    text = check_text(field, value, max_length=64)
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if _INTERNATIONAL_WITH_PLUS.fullmatch(compact) or _INTERNATIONAL_DIGITS.fullmatch(compact):
+        return compact
+    raise InvalidRequestError(
+        field,
+        f"{text!r} is not an international phone number; write it with the country code, "
+        "as in +14155551234",
+    )
+
+
+def check_chat_id(value: object, field: str = "chat_id") -> int:
+    """A chat id: a positive integer (a numeric string is accepted)."""
+    if isinstance(value, bool):
+        raise InvalidRequestError(field, "must be an integer chat id, not a bool")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or value <= 0:
+        raise InvalidRequestError(field, f"must be a positive integer chat id, not {value!r}")
+    return value
+
+
+def check_uid(field: str, value: object) -> str:
+    """A message or file uid: a non-empty string that is safe in a URL path."""
+    text = check_text(field, value, max_length=256, allow_empty=False)
+    if _UNSAFE_IN_PATH.search(text):
+        raise InvalidRequestError(field, f"{text!r} is not a valid uid")
+    return text
+
+
+def csv_param(field: str, value: str | Iterable[str]) -> str:
+    """A filter that takes one or several strings, sent comma-joined in one parameter."""
+    items = [value] if isinstance(value, str) else list(value)
+    if not items:
+        raise InvalidRequestError(field, "must name at least one value")
+    for item in items:
+        check_text(field, item, max_length=4096, allow_empty=False)
+    return ",".join(items)
+
+
+def bool_param(field: str, value: object) -> str:
+    if not isinstance(value, bool):
+        raise InvalidRequestError(field, f"must be True or False, not {value!r}")
+    return "true" if value else "false"
+
+
+def timestamp_param(field: str, value: object) -> str:
+    """A datetime or date filter, sent in ISO format; a string is passed as given."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return check_text(field, value, max_length=64, allow_empty=False)
+    raise InvalidRequestError(field, f"must be a datetime, a date or an ISO string, not {value!r}")
+
+
+def labels_list(field: str, labels: str | Iterable[str]) -> list[str]:
+    """One label or several, each at most 64 characters."""
+    items = [labels] if isinstance(labels, str) else list(labels)
+    for label in items:
+        check_text(field, label, max_length=MAX_LABEL, allow_empty=False)
+    return items
