@@ -69,6 +69,24 @@ def _structure_str(value: object, _: object) -> str:
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
+def _structure_optional_str(value: object, _: object) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    return _structure_str(value, str)
+
+
+def _structure_optional_bool(value: object, _: object) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    return _structure_bool(value, bool)
+
+
+def _structure_optional_int(value: object, _: object) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    return _structure_int(value, int)
+
+
 def _structure_labels(value: object, _: object) -> tuple[str, ...]:
     """Labels as strings; some observed answers send `[{"name": ...}]` objects instead."""
     if value is None:
@@ -132,6 +150,11 @@ def make_converter() -> cattrs.Converter:
     exact: dict[Any, Any] = {
         datetime | None: _structure_datetime,
         tuple[str, ...]: _structure_labels,
+        # Optional scalars are most of every model: one call instead of cattrs'
+        # generic optional handler plus the scalar hook.
+        str | None: _structure_optional_str,
+        bool | None: _structure_optional_bool,
+        int | None: _structure_optional_int,
         Reactions | None: _structure_optional_reactions,
     }
     for enum_type in (MessageStatus, MessageType, WebhookEventType):
