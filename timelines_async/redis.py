@@ -1,0 +1,227 @@
+"""Send spacing shared by every process and machine that uses one token, kept in Redis.
+
+The API spaces WhatsApp sends about 2 s apart per workspace (API.md §3.2). The
+default limiter only knows about its own process; with several workers sharing
+a token, give each client a `RedisSendLimiter` on the same key:
+
+    from redis.asyncio import Redis
+    from timelines_async import TimelinesClient
+    from timelines_async.redis import RedisSendLimiter
+
+    async with Redis.from_url("redis://localhost:6379/0") as redis:
+        limiter = RedisSendLimiter.for_token(redis, token, interval=2.0)
+        async with TimelinesClient(token, send_limiter=limiter) as tl:
+            await tl.messages.send(phone="+14155551234", text="Your order shipped")
+
+How a slot is taken: one Lua script (EVALSHA, one round trip) reads the last
+reserved slot under the key, takes `slot = max(now, last + interval)` on
+**Redis's own clock** (`TIME`), stores it with an expiry and answers how long
+to wait. The caller then sleeps that long on its local monotonic clock. Both
+the reservation and the wait are relative, so clock skew between the hosts
+cannot bring two sends closer than `interval` (as seen by Redis; network
+jitter between the hosts and the API still adds or takes a few milliseconds).
+
+No send without a slot: when Redis is unreachable, times out or answers with
+an error, `acquire()` raises `SendLimiterError` and the message is not sent.
+
+The key never contains the API token: `send_slot_key(token)` derives it from
+a SHA-256 of the token (`timelines:send-slot:<16 hex digits>`), which is what
+`RedisSendLimiter.for_token(redis, token)` and `RedisSendLimiter(redis)`
+(token from `TIMELINES_API_TOKEN`) use. The Redis client is the caller's:
+the limiter neither opens nor closes it.
+
+Needs the optional extra: `pip install "timelines-async[redis]"` (redis-py 5+,
+Redis server 5+).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+from typing import Self
+
+import anyio
+import attrs
+
+from ._exceptions import ConfigurationError, TimelinesError
+
+try:
+    from redis.asyncio import Redis, RedisCluster
+    from redis.exceptions import RedisError
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        'timelines_async.redis needs redis-py: pip install "timelines-async[redis]"'
+    ) from exc
+
+__all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "RedisSendLimiter",
+    "SendLimiterError",
+    "SendSlot",
+    "send_slot_key",
+]
+
+logger = logging.getLogger("timelines_async.redis")
+
+DEFAULT_KEY_PREFIX = "timelines:send-slot:"
+
+# KEYS[1]: the slot key. ARGV[1]: the interval in microseconds.
+# Returns {slot, wait}: the reserved slot on Redis's clock and the time until
+# it, both in microseconds (integers: Lua numbers are doubles, exact up to
+# 2**53 µs, about 285 years after the epoch).
+#
+# TIME is non-deterministic; Redis 5+ replicates a script's effects rather
+# than the script, so a write after TIME is allowed (Redis 3.2 and 4 need
+# `redis.replicate_commands()` first, which later versions accept as a no-op).
+# The key expires a second after its slot plus one interval: by then any
+# caller gets `now` anyway, so an idle workspace leaves nothing behind.
+_RESERVE_SLOT = """
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local interval = tonumber(ARGV[1])
+local slot = now
+local last = tonumber(redis.call('GET', KEYS[1]))
+if last and last + interval > now then
+    slot = last + interval
+end
+local ttl_ms = math.ceil((slot - now + interval) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%d', slot), 'PX', ttl_ms)
+return {slot, slot - now}
+"""
+
+
+class SendLimiterError(TimelinesError):
+    """No send slot could be reserved (Redis unreachable, timed out or failing).
+
+    The message was not sent. The Redis exception is chained as `__cause__`;
+    `key` is the slot key (a hash, never the token).
+    """
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@attrs.frozen
+class SendSlot:
+    """A reserved send slot: `at` on Redis's clock (seconds since the epoch), `wait` from now."""
+
+    at: float
+    wait: float
+
+
+def send_slot_key(token: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:
+    """The Redis key for a token's send slots: `prefix` + the first 16 hex digits of its SHA-256.
+
+    Every process that uses the same token gets the same key; the token itself
+    cannot be read back from it. Surrounding whitespace is ignored, as the
+    client ignores it.
+    """
+    token = token.strip()
+    if not token:
+        raise ConfigurationError("cannot derive a send slot key from an empty token")
+    return prefix + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class RedisSendLimiter:
+    """Send slots at least `interval` seconds apart across every process sharing `key`.
+
+    A `SendLimiter` for `TimelinesClient(send_limiter=...)`. `key` defaults to
+    `send_slot_key()` of the `TIMELINES_API_TOKEN` environment variable; prefer
+    `RedisSendLimiter.for_token(redis, token)` when the token comes from
+    elsewhere. `timeout` bounds one reservation (redis-py's own reconnection
+    retries included); past it, `acquire()` raises `SendLimiterError`.
+    `interval=0` still takes a slot (Redis must answer) but never waits.
+    """
+
+    def __init__(
+        self,
+        redis: Redis | RedisCluster,
+        *,
+        key: str | None = None,
+        interval: float = 2.0,
+        timeout: float = 5.0,
+    ) -> None:
+        if not _finite_at_least(interval, 0):
+            raise ConfigurationError(f"interval must be a number >= 0, not {interval!r}")
+        if not _finite_at_least(timeout, 0) or timeout == 0:
+            raise ConfigurationError(f"timeout must be a number > 0, not {timeout!r}")
+        if key is None:
+            token = os.environ.get("TIMELINES_API_TOKEN", "")
+            if not token.strip():
+                raise ConfigurationError(
+                    "no send slot key: pass key=..., use RedisSendLimiter.for_token(redis, token), "
+                    "or set TIMELINES_API_TOKEN"
+                )
+            key = send_slot_key(token)
+        elif not key:
+            raise ConfigurationError("key must not be empty")
+        self.key = key
+        self.interval = float(interval)
+        self.timeout = float(timeout)
+        self._interval_us = round(interval * 1_000_000)
+        self._script = redis.register_script(_RESERVE_SLOT)
+
+    @classmethod
+    def for_token(
+        cls,
+        redis: Redis | RedisCluster,
+        token: str,
+        *,
+        interval: float = 2.0,
+        timeout: float = 5.0,
+        prefix: str = DEFAULT_KEY_PREFIX,
+    ) -> Self:
+        """A limiter on `send_slot_key(token, prefix=prefix)`: one key per workspace token."""
+        return cls(
+            redis, key=send_slot_key(token, prefix=prefix), interval=interval, timeout=timeout
+        )
+
+    def __repr__(self) -> str:
+        return f"RedisSendLimiter(key={self.key!r}, interval={self.interval})"
+
+    async def acquire(self) -> None:
+        """Reserve the next slot and sleep until it. Raises `SendLimiterError` without a slot."""
+        slot = await self.reserve()
+        if slot.wait > 0:
+            await anyio.sleep(slot.wait)
+
+    async def reserve(self) -> SendSlot:
+        """Reserve the next slot in one round trip and return it, without waiting for it.
+
+        A reserved slot is used up whether or not anything is sent in it.
+        """
+        try:
+            with anyio.fail_after(self.timeout):
+                reply = await self._script(keys=[self.key], args=[self._interval_us])
+        except (RedisError, OSError) as exc:
+            # OSError covers the builtin TimeoutError of `fail_after` too.
+            reason = str(exc) or f"no answer within {self.timeout} s"
+            raise SendLimiterError(
+                f"no send slot: reserving one in Redis under {self.key!r} failed "
+                f"({type(exc).__name__}: {reason}); the message was not sent",
+                key=self.key,
+            ) from exc
+        try:
+            slot_us, wait_us = (int(value) for value in reply)
+        except (TypeError, ValueError) as exc:
+            raise SendLimiterError(
+                f"no send slot: Redis answered the reservation under {self.key!r} with "
+                f"{reply!r}; the message was not sent",
+                key=self.key,
+            ) from exc
+        slot = SendSlot(at=slot_us / 1_000_000, wait=wait_us / 1_000_000)
+        logger.debug("send slot under %s reserved, %.3f s from now", self.key, slot.wait)
+        return slot
+
+
+def _finite_at_least(value: object, floor: float) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= floor
+    )
