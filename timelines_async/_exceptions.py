@@ -130,6 +130,8 @@ class APIError(TimelinesError):
     code (`validation_error`, `invalid_token`, ...) or `None`, `message` its
     human-readable text, and `errors` the per-field validation errors
     (`[{"fields": [...], "msg": ...}]`), empty when the API sent none.
+    `retry_after` is the wait in seconds the server asked for in a `Retry-After`
+    header (on a 429, a 503, ...), or `None`.
     """
 
     def __init__(
@@ -141,6 +143,7 @@ class APIError(TimelinesError):
         errors: Sequence[Mapping[str, Any]] = (),
         method: str = "",
         path: str = "",
+        retry_after: float | None = None,
     ) -> None:
         where = f"{method} {path} " if method else ""
         code = f" [{error_code}]" if error_code else ""
@@ -151,6 +154,7 @@ class APIError(TimelinesError):
         self.errors = [dict(error) for error in errors]
         self.method = method
         self.path = path
+        self.retry_after = retry_after
 
 
 class BadRequestError(APIError):
@@ -179,10 +183,6 @@ class PayloadTooLargeError(APIError):
 
 class RateLimitError(APIError):
     """429: too many requests. `retry_after` is the server's wait in seconds, if given."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
 
 class QuotaExceededError(APIError):

@@ -14,7 +14,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +65,9 @@ _NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.Inv
 
 _MISSING = object()
 
+#: A request body: bytes, text, or an async byte stream (a streamed multipart upload).
+Content = bytes | str | AsyncIterable[bytes]
+
 
 class _AttemptFailed(Exception):
     def __init__(self, failure: Failure, cause: httpx.HTTPError) -> None:
@@ -93,7 +96,12 @@ def error_from_response(
     """The error for an answer that is an error: a 4xx/5xx, or a 2xx whose envelope says `error`."""
     payload = _decode_json(body)
     envelope = payload if isinstance(payload, dict) else None
-    context: dict[str, Any] = {"status_code": status, "method": method, "path": path}
+    context: dict[str, Any] = {
+        "status_code": status,
+        "method": method,
+        "path": path,
+        "retry_after": parse_retry_after(headers.get("retry-after")),
+    }
     if envelope is not None and ("message" in envelope or "status" in envelope):
         message = str(envelope.get("message") or envelope.get("error") or "no message")
         error_code = envelope.get("error_code")
@@ -109,10 +117,6 @@ def error_from_response(
             )
     if context.get("error_code") == "quota_exceeded":
         return QuotaExceededError(message, **context)
-    if status == 429:
-        return RateLimitError(
-            message, retry_after=parse_retry_after(headers.get("retry-after")), **context
-        )
     if status >= 500:
         return ServerError(message, **context)
     return _STATUS_ERRORS.get(status, APIError)(message, **context)
@@ -162,7 +166,7 @@ class HTTPCore:
         self.max_retries = max_retries
         self.send_limiter = send_limiter
         self.max_concurrency = max_concurrency
-        self.pacer = RequestPacer(requests_per_second)
+        self.pacer = RequestPacer(requests_per_second, sleep=sleep)
         self._auth = {"Authorization": f"Bearer {token}"}
         self._timeout = httpx.Timeout(timeout)
         self._owns_client = http_client is None
@@ -191,7 +195,7 @@ class HTTPCore:
         kind: RequestKind | None = None,
         params: Mapping[str, str] | None = None,
         json: object = None,
-        content: bytes | str | None = None,
+        content: Content | None = None,
         files: Any = None,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -223,8 +227,7 @@ class HTTPCore:
                     error_code=error.error_code,
                 ):
                     raise
-                retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-                delay = retry_delay(attempt, retry_after=retry_after, rng=self._rng)
+                delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
             logger.debug("retrying %s %s in %.2f s (retry %d)", method, path, delay, attempt + 1)
             await self._sleep(delay)
             attempt += 1
@@ -239,6 +242,8 @@ class HTTPCore:
         json: object = None,
         files: Any = None,
         data: Mapping[str, str] | None = None,
+        content: Content | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> SentMessage:
         """Send a message: spaced by the send limiter, never retried once the outcome is unknown."""
         attempt = 0
@@ -246,7 +251,10 @@ class HTTPCore:
             await self.send_limiter.acquire()
             attempted_at = datetime.now(UTC)
             try:
-                result = await self._attempt("POST", path, json=json, files=files, data=data)
+                result = await self._attempt(
+                    "POST", path, json=json, files=files, data=data, content=content,
+                    headers=headers,
+                )  # fmt: skip
                 return structure(result, SentMessage, what=f"POST {path}")
             except _AttemptFailed as failed:
                 if should_retry(
@@ -275,8 +283,7 @@ class HTTPCore:
                     status=error.status_code,
                     error_code=error.error_code,
                 ):
-                    retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-                    delay = retry_delay(attempt, retry_after=retry_after, rng=self._rng)
+                    delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
                 elif isinstance(error, ServerError) or (
                     isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
                 ):
@@ -314,7 +321,7 @@ class HTTPCore:
         *,
         params: Mapping[str, str] | None = None,
         json: object = None,
-        content: bytes | str | None = None,
+        content: Content | None = None,
         files: Any = None,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,

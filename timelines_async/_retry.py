@@ -78,7 +78,8 @@ def backoff_delay(
     attempt: int, *, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None
 ) -> float:
     """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-    ceiling = min(cap, base * (2**attempt))
+    # 2**64 dwarfs any cap; the clamp keeps an absurd attempt number from overflowing a float.
+    ceiling = min(cap, base * (2 ** min(max(attempt, 0), 64)))
     return (rng or random).uniform(0.0, ceiling)
 
 
