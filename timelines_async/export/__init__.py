@@ -1,0 +1,33 @@
+"""Export a whole workspace (every chat, every message) into SQLite or JSON Lines.
+
+    from timelines_async import TimelinesClient
+    from timelines_async.export import SQLiteStore, export_workspace
+
+    async with TimelinesClient() as tl:
+        summary = await export_workspace(tl, SQLiteStore("workspace.sqlite"))
+
+Into SQLite a second run is incremental (only chats whose last message changed,
+only their new messages) and an interrupted run resumes where it stopped. JSON
+Lines is always a full export.
+"""
+
+from ._jsonl import JSONLStore
+from ._run import ExportProgress, ExportSummary, ProgressCallback, export_workspace
+from ._sqlite import SQLiteStore, read_source
+from ._store import ChatRows, MessageRows, Store, StoreError, SyncState, Write
+
+__all__ = [
+    "ChatRows",
+    "ExportProgress",
+    "ExportSummary",
+    "JSONLStore",
+    "MessageRows",
+    "ProgressCallback",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "SyncState",
+    "Write",
+    "export_workspace",
+    "read_source",
+]

@@ -1,0 +1,197 @@
+"""`SQLiteStore`: the export in a SQLite database, upserted, resumable, incremental.
+
+Tables (columns follow the models field by field, so a new model field becomes
+a new column on the next run):
+
+- `chats`: one row per chat id; `labels`, `group_members`, `last_message` as JSON;
+- `messages`: one row per message uid; `reactions`, `data`, `failure_reason` as JSON;
+- `sync_state`: per chat, the newest stored message uid and whether the history
+  was read to the end (`complete`) while the chat showed `last_message_uid`;
+- `meta`: the schema version and the base URL the export came from.
+
+Timestamps are ISO 8601 text in UTC; booleans are 0/1.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import types
+import typing
+from collections.abc import Sequence
+from contextlib import closing
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..models import Chat, Message
+from ._records import record
+from ._store import ChatRows, MessageRows, StoreError, SyncState, Write
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "read_source"]
+
+SCHEMA_VERSION = 1
+
+
+def _column_type(annotation: Any) -> str:
+    """INTEGER for ints and booleans (optional or not); TEXT for text, timestamps and JSON."""
+    if isinstance(annotation, types.UnionType):
+        kinds = set(typing.get_args(annotation)) - {type(None)}
+    else:
+        kinds = {annotation}
+    return "INTEGER" if kinds <= {bool, int} else "TEXT"
+
+
+def _columns(cls: type[Any]) -> dict[str, str]:
+    hints = typing.get_type_hints(cls)
+    return {field.name: _column_type(hints[field.name]) for field in attrs.fields(cls)}
+
+
+_TABLES: dict[str, tuple[type[Any], str]] = {"chats": (Chat, "id"), "messages": (Message, "uid")}
+
+
+def _create(table: str) -> str:
+    cls, key = _TABLES[table]
+    columns = [
+        f"{name} {kind}{' PRIMARY KEY' if name == key else ''}"
+        for name, kind in _columns(cls).items()
+    ]
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)})"
+
+
+def _upsert(table: str) -> str:
+    cls, key = _TABLES[table]
+    names = list(_columns(cls))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != key)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT({key}) DO UPDATE SET {updates}"
+    )
+
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    _create("chats"),
+    _create("messages"),
+    "CREATE INDEX IF NOT EXISTS messages_by_chat ON messages (chat_id, timestamp)",
+    "CREATE TABLE IF NOT EXISTS sync_state (chat_id INTEGER PRIMARY KEY, "
+    "newest_message_uid TEXT, last_message_uid TEXT, complete INTEGER NOT NULL)",
+]
+_UPSERT_CHAT = _upsert("chats")
+_UPSERT_MESSAGE = _upsert("messages")
+# A batch with no messages keeps the cursor it had (a changed chat with nothing new).
+_UPSERT_STATE = (
+    "INSERT INTO sync_state (chat_id, newest_message_uid, last_message_uid, complete) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET "
+    "newest_message_uid = COALESCE(excluded.newest_message_uid, sync_state.newest_message_uid), "
+    "last_message_uid = excluded.last_message_uid, complete = excluded.complete"
+)
+
+
+def _row(instance: Any) -> tuple[Any, ...]:
+    return tuple(
+        json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        for value in record(instance).values()
+    )
+
+
+class SQLiteStore:
+    """Export into a SQLite file (created if missing; an earlier export is updated in place).
+
+    Refuses a database that something else wrote, so it never alters a user's
+    unrelated file.
+    """
+
+    def __init__(self, path: str | PathLike[str]) -> None:
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def open(self, source: str) -> dict[int, SyncState]:
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        try:
+            state = self._prepare(db, source)
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"{self.path} is not usable as an export database: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+        return state
+
+    def _prepare(self, db: sqlite3.Connection, source: str) -> dict[int, SyncState]:
+        tables = {
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if tables and "meta" not in tables:
+            raise StoreError(
+                f"{self.path} is a SQLite database that timelines-async did not write; "
+                "choose another file"
+            )
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        with db:
+            for statement in _SCHEMA:
+                db.execute(statement)
+            for table, (cls, _) in _TABLES.items():
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for name, kind in _columns(cls).items():
+                    if name not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("source", source)],
+            )
+        rows = db.execute(
+            "SELECT chat_id, newest_message_uid, last_message_uid, complete FROM sync_state"
+        )
+        return {
+            chat_id: SyncState(newest, last, bool(complete))
+            for chat_id, newest, last, complete in rows
+        }
+
+    def write(self, batch: Sequence[Write]) -> None:
+        db = self._connection()
+        with db:
+            for item in batch:
+                if isinstance(item, ChatRows):
+                    db.executemany(_UPSERT_CHAT, [_row(chat) for chat in item.chats])
+                else:
+                    self._write_messages(db, item)
+
+    @staticmethod
+    def _write_messages(db: sqlite3.Connection, item: MessageRows) -> None:
+        db.executemany(_UPSERT_MESSAGE, [_row(message) for message in item.messages])
+        state = item.state
+        db.execute(
+            _UPSERT_STATE,
+            (item.chat_id, state.newest_message_uid, state.last_message_uid, state.complete),
+        )
+
+    def close(self, *, complete: bool) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"{self!r} is not open")
+        return self._db
+
+
+def read_source(path: str | PathLike[str]) -> str | None:
+    """The base URL an existing export database came from, or `None` if it is not one."""
+    try:
+        with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])

@@ -1,0 +1,73 @@
+"""What the export run hands to a store, and what a store must do with it.
+
+A store receives batches from a single writer and applies each call to `write`
+atomically (one transaction): a chat's messages travel together with that
+chat's sync state, which is what lets an interrupted run resume exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import attrs
+
+from .._exceptions import TimelinesError
+from ..models import Chat, Message
+
+__all__ = ["ChatRows", "MessageRows", "Store", "StoreError", "SyncState", "Write"]
+
+
+class StoreError(TimelinesError):
+    """The export's output cannot be used (not a database of ours, unwritable, ...)."""
+
+
+@attrs.frozen
+class SyncState:
+    """How far a chat's history was stored.
+
+    `newest_message_uid` is the cursor a later run reads after; `complete` and
+    `last_message_uid` say that the history was read to the end while the chat
+    listing showed that last message, so an unchanged chat can be skipped.
+    """
+
+    newest_message_uid: str | None
+    last_message_uid: str | None
+    complete: bool
+
+
+@attrs.frozen
+class ChatRows:
+    """A page of the chat listing, stored as is (every run refreshes every chat row)."""
+
+    chats: list[Chat]
+    #: How many of them are unchanged since the last complete run (their history is skipped).
+    unchanged: int
+
+
+@attrs.frozen
+class MessageRows:
+    """Messages of one chat, oldest first, and the chat's sync state after them."""
+
+    chat_id: int
+    messages: list[Message]
+    state: SyncState
+
+
+Write = ChatRows | MessageRows
+
+
+class Store(Protocol):
+    """Where an export goes. Blocking methods: the run calls them from a worker thread."""
+
+    def open(self, source: str) -> dict[int, SyncState]:
+        """Prepare the output for an export from `source` (the base URL); the saved sync state."""
+        ...
+
+    def write(self, batch: Sequence[Write]) -> None:
+        """Store the batch in one transaction."""
+        ...
+
+    def close(self, *, complete: bool) -> None:
+        """Release the output; `complete` says whether the run finished."""
+        ...
