@@ -1,0 +1,318 @@
+"""`RedisSendLimiter`: send slots shared by every task, client and process, against a real Redis.
+
+A redis-server is started on 127.0.0.1 on a free port (tests/_redis_server.py);
+without the binary the tests skip, or fail when `CI=true`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import anyio
+import httpx
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from timelines_async import ConfigurationError, TimelinesClient, TimelinesError
+from timelines_async.redis import (
+    DEFAULT_KEY_PREFIX,
+    RedisSendLimiter,
+    SendLimiterError,
+    SendSlot,
+    send_slot_key,
+)
+
+from ._redis_server import RedisServer, free_port, require_redis_server
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "4d2d0239-e28c-4f4a-8a4d-3a3ca40056b8"
+#: Slack for times measured in this process (event-loop wake-ups), not for Redis's slots.
+JITTER = 0.005
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """One server for the module: every test works under its own random key."""
+    with RedisServer(require_redis_server()) as server:
+        yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    async with Redis.from_url(redis_server.url) as client:
+        yield client
+
+
+@pytest.fixture
+def key() -> str:
+    return f"test:send-slot:{uuid.uuid4().hex}"
+
+
+def gaps(times: list[float]) -> list[float]:
+    ordered = sorted(times)
+    return [later - earlier for earlier, later in itertools.pairwise(ordered)]
+
+
+def no_retries() -> Retry:
+    """redis-py retries a refused connection 10 times by default; the tests want the error now."""
+    return Retry(NoBackoff(), 0)
+
+
+# --- spacing ---------------------------------------------------------------------------
+
+
+async def test_concurrent_reservations_get_distinct_slots_exactly_interval_apart(
+    redis: Redis, key: str
+) -> None:
+    limiter = RedisSendLimiter(redis, key=key, interval=0.05)
+    slots: list[SendSlot] = []
+
+    async def reserve() -> None:
+        slots.append(await limiter.reserve())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(10):
+            tg.start_soon(reserve)
+
+    assert len(slots) == 10
+    # Slots are on Redis's clock, in whole microseconds: no slack needed.
+    assert min(gaps([slot.at for slot in slots])) >= 0.05 - 1e-6
+    assert sorted(slot.wait for slot in slots)[-1] == pytest.approx(9 * 0.05, abs=0.03)
+
+
+async def test_concurrent_acquires_return_at_least_interval_apart(redis: Redis, key: str) -> None:
+    limiter = RedisSendLimiter(redis, key=key, interval=0.05)
+    returned: list[float] = []
+
+    async def acquire() -> None:
+        await limiter.acquire()
+        returned.append(time.monotonic())
+
+    started = time.monotonic()
+    async with anyio.create_task_group() as tg:
+        for _ in range(6):
+            tg.start_soon(acquire)
+
+    assert min(gaps(returned)) >= 0.05 - JITTER
+    assert max(returned) - started == pytest.approx(5 * 0.05, abs=0.05)
+
+
+async def test_clients_on_separate_connections_share_one_spacing(
+    redis_server: RedisServer, key: str
+) -> None:
+    """Three clients (three connection pools, as in three processes) on one key."""
+    async with (
+        Redis.from_url(redis_server.url) as first,
+        Redis.from_url(redis_server.url) as second,
+        Redis.from_url(redis_server.url) as third,
+    ):
+        limiters = [
+            RedisSendLimiter(client, key=key, interval=0.05) for client in (first, second, third)
+        ]
+        returned: list[float] = []
+
+        async def acquire(limiter: RedisSendLimiter) -> None:
+            await limiter.acquire()
+            returned.append(time.monotonic())
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                for limiter in limiters:
+                    tg.start_soon(acquire, limiter)
+
+    assert len(returned) == 9
+    assert min(gaps(returned)) >= 0.05 - JITTER
+
+
+async def test_separate_keys_do_not_wait_for_each_other(redis: Redis) -> None:
+    one = RedisSendLimiter(redis, key=f"test:{uuid.uuid4().hex}", interval=10.0)
+    other = RedisSendLimiter(redis, key=f"test:{uuid.uuid4().hex}", interval=10.0)
+
+    assert (await one.reserve()).wait == 0
+    assert (await other.reserve()).wait == 0
+    assert (await one.reserve()).wait == pytest.approx(10.0, abs=0.1)
+
+
+async def test_after_idle_the_next_slot_is_immediate_and_no_burst_follows(
+    redis: Redis, key: str
+) -> None:
+    limiter = RedisSendLimiter(redis, key=key, interval=0.05)
+    await limiter.reserve()
+    await anyio.sleep(0.08)
+
+    immediate = await limiter.reserve()
+    following = await limiter.reserve()
+
+    assert immediate.wait == 0
+    assert following.at - immediate.at == pytest.approx(0.05, abs=1e-6)
+    assert following.wait == pytest.approx(0.05, abs=0.02)
+
+
+async def test_the_slot_key_expires_shortly_after_its_last_slot(redis: Redis, key: str) -> None:
+    limiter = RedisSendLimiter(redis, key=key, interval=2.0)
+    await limiter.reserve()
+    second = await limiter.reserve()
+
+    ttl_ms = await redis.pttl(key)
+    # The slot is ~2 s away; the key outlives it by one interval plus a second, no more.
+    assert 1000 * (second.wait + 2.0) < ttl_ms <= 1000 * (second.wait + 2.0 + 1.0) + 5
+
+
+async def test_interval_zero_still_needs_redis_but_never_waits(redis: Redis, key: str) -> None:
+    limiter = RedisSendLimiter(redis, key=key, interval=0)
+
+    slots = [await limiter.reserve() for _ in range(5)]
+
+    assert all(slot.wait == 0 for slot in slots)
+    assert await redis.exists(key) == 1
+
+
+# --- the key and the token ----------------------------------------------------------------
+
+
+def test_the_default_key_is_a_hash_of_the_token() -> None:
+    expected = DEFAULT_KEY_PREFIX + hashlib.sha256(TOKEN.encode()).hexdigest()[:16]
+
+    assert send_slot_key(TOKEN) == expected
+    assert send_slot_key(f"  {TOKEN}\n") == expected
+    assert send_slot_key(TOKEN, prefix="acme:") == "acme:" + expected.removeprefix(
+        DEFAULT_KEY_PREFIX
+    )
+    assert send_slot_key("another-token") != expected
+
+
+async def test_the_token_never_reaches_redis_nor_the_repr(redis: Redis) -> None:
+    token = f"tla_{uuid.uuid4().hex}"
+    limiter = RedisSendLimiter.for_token(redis, token, interval=0.05)
+
+    await limiter.reserve()
+
+    assert limiter.key == send_slot_key(token)
+    assert token not in limiter.key
+    assert token not in repr(limiter)
+    assert repr(limiter) == f"RedisSendLimiter(key={limiter.key!r}, interval=0.05)"
+    stored = [k.decode() async for k in redis.scan_iter(match="*")]
+    assert limiter.key in stored
+    assert not [k for k in stored if token in k]
+
+
+async def test_without_a_key_the_token_comes_from_the_environment(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMELINES_API_TOKEN", TOKEN)
+
+    assert RedisSendLimiter(redis).key == send_slot_key(TOKEN)
+
+    monkeypatch.delenv("TIMELINES_API_TOKEN")
+    with pytest.raises(ConfigurationError, match="for_token"):
+        RedisSendLimiter(redis)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"interval": -1}, "interval"),
+        ({"interval": float("nan")}, "interval"),
+        ({"interval": True}, "interval"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": float("inf")}, "timeout"),
+        ({"key": ""}, "key"),
+    ],
+)
+async def test_bad_settings_are_configuration_errors(
+    redis: Redis, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        RedisSendLimiter(redis, **{"key": "k", **kwargs})  # type: ignore[arg-type]
+
+
+# --- failing closed ------------------------------------------------------------------------
+
+
+async def test_unreachable_redis_fails_closed_with_a_clear_error() -> None:
+    async with Redis(host="127.0.0.1", port=free_port(), retry=no_retries()) as dead:
+        limiter = RedisSendLimiter.for_token(dead, TOKEN, interval=0.05)
+        with pytest.raises(SendLimiterError, match=r"no send slot.*not sent") as caught:
+            await limiter.acquire()
+
+    assert isinstance(caught.value, TimelinesError)
+    assert isinstance(caught.value.__cause__, RedisConnectionError)
+    assert caught.value.key == limiter.key
+    assert TOKEN not in str(caught.value)
+
+
+async def test_the_timeout_bounds_redis_py_reconnection_retries() -> None:
+    """With redis-py's default retries a refused connection takes seconds; the limiter does not."""
+    async with Redis(host="127.0.0.1", port=free_port()) as dead:
+        limiter = RedisSendLimiter(dead, key="k", interval=0.05, timeout=0.2)
+        started = time.monotonic()
+        with pytest.raises(SendLimiterError, match="not sent"):
+            await limiter.acquire()
+
+    assert time.monotonic() - started < 1.0
+
+
+async def test_a_redis_that_never_answers_times_out_and_fails_closed() -> None:
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):
+            pass
+        writer.close()
+
+    silent = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    try:
+        async with Redis(host="127.0.0.1", port=port, retry=no_retries()) as mute:
+            limiter = RedisSendLimiter(mute, key="k", interval=0.05, timeout=0.2)
+            started = time.monotonic()
+            with pytest.raises(SendLimiterError, match=r"no answer within 0\.2 s") as caught:
+                await limiter.acquire()
+            elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+        await silent.wait_closed()
+
+    assert 0.2 - JITTER <= elapsed < 1.0
+    assert isinstance(caught.value.__cause__, TimeoutError)
+
+
+async def test_a_redis_error_reply_fails_closed(redis: Redis, key: str) -> None:
+    await redis.hset(key, "not", "a slot")
+    limiter = RedisSendLimiter(redis, key=key, interval=0.05)
+
+    with pytest.raises(SendLimiterError, match="WRONGTYPE") as caught:
+        await limiter.acquire()
+
+    assert isinstance(caught.value.__cause__, ResponseError)
+
+
+async def test_the_client_sends_nothing_without_a_slot() -> None:
+    requests: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json={"status": "ok", "data": {"message_uid": "m-1"}})
+
+    async with (
+        Redis(host="127.0.0.1", port=free_port(), retry=no_retries()) as dead,
+        httpx.AsyncClient(transport=httpx.MockTransport(api)) as http,
+        TimelinesClient(
+            TOKEN,
+            base_url="http://api.test/integrations/api",
+            http_client=http,
+            send_limiter=RedisSendLimiter.for_token(dead, TOKEN, interval=0.05),
+        ) as tl,
+    ):
+        with pytest.raises(SendLimiterError):
+            await tl.messages.send(phone="+14155551234", text="hello")
+
+    assert requests == []
