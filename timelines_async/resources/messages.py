@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from datetime import date, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._converter import structure
 from .._exceptions import InvalidRequestError, SendOutcomeUnknown
-from .._files import FileInput, multipart_file
+from .._files import FileInput, multipart_body
 from .._http import HTTPCore
 from .._pagination import Page, Pager, cursor_pages, fan_in, page_from
 from .._validation import (
@@ -194,29 +195,36 @@ class Messages:
         content_type: str | None = None,
         caption: str | None = None,
     ) -> SentMessage:
-        """Send a document to a chat (multipart upload and send in one request)."""
+        """Send a document to a chat (multipart upload and send in one request).
+
+        `file` is a path, bytes, a binary file object or an async iterator of
+        bytes; it is streamed, never read whole into memory.
+        """
         chat_id = check_chat_id(chat_id)
         fields: dict[str, str] = {}
         if caption is not None:
             fields["caption"] = check_text("caption", caption, max_length=MAX_CAPTION)
-        with multipart_file(file, filename=filename, content_type=content_type) as upload:
+        with multipart_body(
+            file, filename=filename, content_type=content_type, fields=fields
+        ) as body:
             return await self._http.send(
                 f"/chats/{chat_id}/file_message",
                 target={"chat_id": chat_id},
                 text=caption,
-                files={"file": upload.part},
-                data={**fields, **upload.fields},
+                content=body,
+                headers=body.headers,
             )
 
     async def send_voice(self, chat_id: int, file: FileInput) -> SentMessage:
         """Send a voice note (ogg/oga/mp3) to a chat."""
         chat_id = check_chat_id(chat_id)
-        with multipart_file(file) as upload:
+        with multipart_body(file, send_names=False) as body:
             return await self._http.send(
                 f"/chats/{chat_id}/voice_message",
                 target={"chat_id": chat_id},
                 text=None,
-                files={"file": upload.part},
+                content=body,
+                headers=body.headers,
             )
 
     async def reconcile(
@@ -226,7 +234,7 @@ class Messages:
 
         Reads the target chat's outgoing messages from the newest back to a few
         minutes before the attempt, and returns the one with the same text (and
-        attachment) that is closest after the attempt; `None` when none is found,
+        attachment) that is closest in time to the attempt; `None` when none is found,
         in which case sending again will not duplicate it. A chat that does not
         exist yet (a first message to a phone that never arrived) also gives `None`.
         `skew` widens the window for clock differences; keep it short if the same
@@ -236,12 +244,23 @@ class Messages:
         if chat_id is None:
             return None
         since = error.attempted_at - skew
-        async for message in self.list(chat_id, from_me=True):
-            if message.timestamp is not None and message.timestamp < since:
-                break
-            if _matches(message, error):
-                return message
-        return None
+        best: Message | None = None
+        best_distance = timedelta.max
+        async with contextlib.aclosing(self.list(chat_id, from_me=True).__aiter__()) as history:
+            async for message in history:
+                if message.timestamp is not None and message.timestamp < since:
+                    break
+                if not _matches(message, error):
+                    continue
+                distance = (
+                    abs(message.timestamp - error.attempted_at)
+                    if message.timestamp is not None
+                    else timedelta.max
+                )
+                # `<=`: on a tie keep the earlier message (the history comes newest first).
+                if best is None or distance <= best_distance:
+                    best, best_distance = message, distance
+        return best
 
     async def _chat_of(self, target: dict[str, str | int]) -> int | None:
         ((key, value),) = target.items()
@@ -250,11 +269,14 @@ class Messages:
         if key == "phone":
             found = await self._chats.list(phone=str(value)).first()
             return found.id if found else None
-        async for chat in (
-            self._chats.list(name=str(value)) if key == "chat_name" else self._chats.list()
-        ):
-            if (key == "jid" and chat.jid == value) or (key == "chat_name" and chat.name == value):
-                return chat.id
+        pager = self._chats.list(name=str(value)) if key == "chat_name" else self._chats.list()
+        # aclosing: returning early must stop the read-ahead at once, not at garbage collection.
+        async with contextlib.aclosing(pager.__aiter__()) as chats:
+            async for chat in chats:
+                if (key == "jid" and chat.jid == value) or (
+                    key == "chat_name" and chat.name == value
+                ):
+                    return chat.id
         return None
 
 

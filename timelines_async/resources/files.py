@@ -1,0 +1,211 @@
+"""`tl.files`: upload (streamed, or from a URL), list, look up, download and delete files.
+
+An uploaded file's `uid` is what `tl.messages.send(..., file_uid=...)` attaches.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO, Any, cast
+
+import httpx
+
+from .._converter import structure
+from .._exceptions import (
+    APIError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from .._files import FileInput, multipart_body
+from .._http import HTTPCore
+from .._validation import MAX_CONTENT_TYPE, MAX_FILENAME, check_text, check_uid
+from ..models import FileInfo
+from ._urls import check_http_url
+
+__all__ = ["Files"]
+
+logger = logging.getLogger("timelines_async")
+
+#: What a storage host answers for a temporary URL that has expired (they live 15 minutes).
+_EXPIRED = frozenset({403, 404, 410})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+#: Where errors say the download went: never the signed URL itself.
+_DOWNLOAD = "(temporary download URL)"
+
+Destination = str | os.PathLike[str] | IO[bytes]
+
+
+class Files:
+    def __init__(self, http: HTTPCore) -> None:
+        self._http = http
+
+    async def list(self, *, filename: str | None = None) -> builtins.list[FileInfo]:
+        """Every uploaded file, or those whose name contains `filename` (case-insensitive)."""
+        params: dict[str, str] = {}
+        if filename is not None:
+            params["filename"] = check_text(
+                "filename", filename, max_length=MAX_FILENAME, allow_empty=False
+            )
+        data = await self._http.request("GET", "/files", params=params)
+        return structure(data, list[FileInfo], what="the file list")
+
+    async def get(self, uid: str) -> FileInfo:
+        """The file's details with a fresh `temporary_download_url` (valid 15 minutes)."""
+        uid = check_uid("uid", uid)
+        return structure(await self._http.request("GET", f"/files/{uid}"), FileInfo, what="a file")
+
+    async def upload(
+        self, file: FileInput, *, filename: str | None = None, content_type: str | None = None
+    ) -> FileInfo:
+        """Upload a file (a path, bytes, a binary file object or an async iterator of bytes).
+
+        The body is streamed as multipart, never held in memory whole. The name
+        defaults to the path's or file object's, the content type is guessed
+        from it unless given. Too large a file raises `PayloadTooLargeError`.
+        """
+        with multipart_body(file, filename=filename, content_type=content_type) as body:
+            data = await self._http.request(
+                "POST", "/files_upload", content=body, headers=body.headers
+            )
+        return structure(data, FileInfo, what="an uploaded file")
+
+    async def upload_from_url(
+        self, url: str, *, filename: str | None = None, content_type: str | None = None
+    ) -> FileInfo:
+        """Have the API fetch a publicly accessible http(s) URL and store it as a file.
+
+        Share links of Google Drive or OneDrive are not supported by the API.
+        """
+        body: dict[str, Any] = {"download_url": check_http_url("url", url)}
+        if filename is not None:
+            body["filename"] = check_text(
+                "filename", filename, max_length=MAX_FILENAME, allow_empty=False
+            )
+        if content_type is not None:
+            body["content_type"] = check_text(
+                "content_type", content_type, max_length=MAX_CONTENT_TYPE, allow_empty=False
+            )
+        data = await self._http.request("POST", "/files", json=body)
+        return structure(data, FileInfo, what="a file uploaded from a URL")
+
+    async def delete(self, uid: str) -> None:
+        uid = check_uid("uid", uid)
+        await self._http.request("DELETE", f"/files/{uid}")
+
+    async def download(self, uid: str, dest: Destination) -> FileInfo:
+        """Stream the file to `dest` (a path, or a binary file object open for writing).
+
+        The bytes come from the file's temporary URL, without the API token. If
+        that URL has expired (the storage host answers 403, 404 or 410), a fresh
+        one is asked for once and the download starts again. A path is written
+        through a `.part` file beside it and renamed when complete, so a failed
+        download never leaves a truncated file under the final name. Returns the
+        file's details.
+        """
+        uid = check_uid("uid", uid)
+        target = _check_destination(dest)
+        info = await self.get(uid)
+        for attempt in range(2):
+            async with self._open(_url_of(info)) as response:
+                status = response.status_code
+                if 200 <= status < 300:
+                    if isinstance(target, Path):
+                        await _save(response, target)
+                    else:
+                        await _copy(response, target)
+                    return info
+                if status not in _EXPIRED or attempt:
+                    raise _storage_error(status, await _snippet(response))
+            logger.debug(
+                "file %s: the temporary URL answered %d; asking for a fresh one", uid, status
+            )
+            info = await self.get(uid)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @asynccontextmanager
+    async def _open(self, url: str) -> AsyncIterator[httpx.Response]:
+        """GET the URL without the token, following a storage host's redirects."""
+        for _ in range(_MAX_REDIRECTS + 1):
+            async with self._http.stream_url(url) as response:
+                location = response.headers.get("location")
+                if response.status_code not in _REDIRECTS or not location:
+                    yield response
+                    return
+                url = str(response.url.join(location))
+                if response.url.scheme == "https" and not url.startswith("https://"):
+                    raise TransportError(
+                        "the storage host redirected to plain http", method="GET", path=_DOWNLOAD
+                    )
+        raise TransportError("too many redirects", method="GET", path=_DOWNLOAD)
+
+
+def _check_destination(dest: object) -> Path | IO[bytes]:
+    if isinstance(dest, str | os.PathLike):
+        path = Path(dest)
+        if path.is_dir():
+            raise InvalidRequestError("dest", f"{str(path)!r} is a directory; name the file")
+        if not path.parent.is_dir():
+            raise InvalidRequestError("dest", f"the folder {str(path.parent)!r} does not exist")
+        return path
+    if callable(getattr(dest, "write", None)):
+        return cast("IO[bytes]", dest)
+    raise InvalidRequestError(
+        "dest", f"must be a path or a binary file object, not {type(dest).__name__}"
+    )
+
+
+def _url_of(info: FileInfo) -> str:
+    if not info.temporary_download_url:
+        raise UnexpectedResponseError(
+            f"the file {info.uid} came without a temporary_download_url", status_code=200
+        )
+    return info.temporary_download_url
+
+
+async def _copy(response: httpx.Response, dest: IO[bytes]) -> None:
+    async for chunk in response.aiter_bytes():
+        dest.write(chunk)
+
+
+async def _save(response: httpx.Response, path: Path) -> None:
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("wb") as handle:
+            await _copy(response, handle)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+async def _snippet(response: httpx.Response, limit: int = 200) -> str:
+    """The start of an error body (read no further: a storage host may send a whole page)."""
+    head = b""
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= limit:
+            break
+    text = head[:limit].decode("utf-8", "replace").strip()
+    return text or "(empty body)"
+
+
+def _storage_error(status: int, snippet: str) -> APIError:
+    message = f"the storage host answered {status}: {snippet}"
+    error: type[APIError] = APIError
+    if status == 403:
+        error = PermissionDeniedError
+    elif status in (404, 410):
+        error = NotFoundError
+    elif status >= 500:
+        error = ServerError
+    return error(message, status_code=status, method="GET", path=_DOWNLOAD)
