@@ -1,0 +1,296 @@
+"""Reading a campaign: the CSV (or a list of rows), the template, and every row checked.
+
+All checks run before the journal is opened or any request leaves; every bad
+row is reported with its line number, not only the first.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import string
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from .._exceptions import InvalidRequestError
+from .._validation import MAX_TEXT, check_chat_id, normalize_phone
+from ._errors import InvalidCampaignError, InvalidRowsError, RowProblem
+
+__all__ = ["Plan", "Recipient", "Source", "TargetKind", "load_plan"]
+
+TargetKind = Literal["phone", "chat_id"]
+Source = str | os.PathLike[str] | Iterable[Mapping[str, object]]
+_TARGET_COLUMNS: tuple[TargetKind, ...] = ("phone", "chat_id")
+_DELIMITERS = (",", ";", "\t")
+
+
+@attrs.frozen
+class Recipient:
+    """One valid row: where it goes and the exact text it gets."""
+
+    position: int  # 0-based order of the sends
+    line: int
+    kind: TargetKind
+    target: str  # the normalised phone, or the chat id as a string
+    text: str
+
+    @property
+    def address(self) -> dict[str, str | int]:
+        """The keyword argument of `tl.messages.send` for this recipient."""
+        return {"phone": self.target} if self.kind == "phone" else {"chat_id": int(self.target)}
+
+
+@attrs.frozen
+class Plan:
+    """A checked campaign: valid recipients in send order, the invalid rows, and its identity."""
+
+    source: str  # what to call the input in messages: the CSV path, or "recipients"
+    csv_path: Path | None
+    kind: TargetKind
+    template: str
+    fingerprint: str  # sha256 of the CSV bytes (or of the rows, for a list)
+    recipients: tuple[Recipient, ...]
+    problems: tuple[RowProblem, ...]
+
+
+def load_plan(source: Source, template: str, *, skip_invalid: bool = False) -> Plan:
+    """Read and check a campaign; raise `InvalidRowsError` listing every bad row.
+
+    With `skip_invalid=True` the bad rows are left out of the plan (and kept in
+    `problems` for the report) instead.
+    """
+    _check_template_text(template)
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        name = str(path)
+        header, rows, fingerprint = _read_csv(path)
+    else:
+        path = None
+        name = "recipients"
+        header, rows, fingerprint = _read_mappings(source)
+    kind = _target_column(name, header)
+    fields = _template_fields(template, header)
+    recipients: list[Recipient] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        problem, recipient = _check_row(line, row, kind, template, fields, len(recipients))
+        if recipient is not None:
+            first = seen.get(recipient.target)
+            if first is not None:
+                problem = (
+                    f"duplicate recipient: {kind} {recipient.target} is already on line {first}"
+                )
+                recipient = None
+            else:
+                seen[recipient.target] = line
+        if problem is not None:
+            problems.append(RowProblem(line, problem))
+        elif recipient is not None:
+            recipients.append(recipient)
+    if problems and not skip_invalid:
+        raise InvalidRowsError(name, problems)
+    if not recipients and not problems:
+        raise InvalidCampaignError(name, "has no recipients (only a header, or nothing)")
+    return Plan(
+        source=name,
+        csv_path=path,
+        kind=kind,
+        template=template,
+        fingerprint=fingerprint,
+        recipients=tuple(recipients),
+        problems=tuple(problems),
+    )
+
+
+# -- input ---------------------------------------------------------------------------------
+
+Row = dict[str, str | None]
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, Row]], str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidCampaignError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidCampaignError(
+            str(path), f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8"
+        ) from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(_DELIMITERS, key=first_line.count) if first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        duplicated = sorted({name for name in header if name and header.count(name) > 1})
+        if duplicated:
+            raise InvalidCampaignError(
+                str(path), f"the header names {', '.join(duplicated)} more than once"
+            )
+        rows: list[tuple[int, Row]] = []
+        next_line = reader.line_num + 1
+        for cells in reader:
+            line, next_line = next_line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines and the empty ",,," rows spreadsheets leave behind
+            row: Row = {name: None for name in header if name}
+            for index, cell in enumerate(cells):
+                if index >= len(header):
+                    row[_EXTRA] = f"has {len(cells)} fields but the header has {len(header)}"
+                    break
+                if header[index]:
+                    row[header[index]] = cell.strip()
+            rows.append((line, row))
+    except csv.Error as exc:
+        raise InvalidCampaignError(
+            str(path), f"is not valid CSV (line {reader.line_num}: {exc})"
+        ) from exc
+    return header, rows, hashlib.sha256(raw).hexdigest()
+
+
+#: A key no CSV header can produce (names are stripped), marking a row with too many fields.
+_EXTRA = " extra fields"
+
+
+def _read_mappings(
+    items: Iterable[Mapping[str, object]],
+) -> tuple[list[str], list[tuple[int, Row]], str]:
+    header: list[str] = []
+    rows: list[tuple[int, Row]] = []
+    canonical: list[dict[str, str | None]] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            raise InvalidCampaignError(
+                "recipients", f"item {number} is a {type(item).__name__}, not a mapping"
+            )
+        row: Row = {}
+        for key, value in item.items():
+            name = str(key).strip()
+            if name not in header:
+                header.append(name)
+            row[name] = None if value is None else str(value).strip()
+        rows.append((number, row))
+        canonical.append(row)
+    for _, row in rows:
+        for name in header:
+            row.setdefault(name, None)
+    digest = hashlib.sha256(
+        json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    return header, rows, digest
+
+
+def _target_column(source: str, header: list[str]) -> TargetKind:
+    present = [kind for kind in _TARGET_COLUMNS if kind in header]
+    if len(present) == 1:
+        return present[0]
+    if present:
+        raise InvalidCampaignError(
+            source, "has both a phone and a chat_id column; keep the one to send by"
+        )
+    columns = ", ".join(name for name in header if name) or "none"
+    raise InvalidCampaignError(
+        source, f"needs a 'phone' or a 'chat_id' column (lower case); its columns: {columns}"
+    )
+
+
+# -- template ------------------------------------------------------------------------------
+
+
+def _check_template_text(template: object) -> None:
+    if not isinstance(template, str):
+        raise InvalidCampaignError("template", f"must be a string, not {type(template).__name__}")
+    if not template.strip():
+        raise InvalidCampaignError("template", "must not be empty")
+    if "\x00" in template:
+        raise InvalidCampaignError("template", "must not contain a NUL character")
+
+
+def _template_fields(template: str, header: list[str]) -> tuple[str, ...]:
+    """The columns the template names; every way it cannot be rendered is an error here."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise InvalidCampaignError(
+            "template", f"{exc} (write {{{{ and }}}} for literal braces)"
+        ) from exc
+    fields: list[str] = []
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        if not name or name.isdigit():
+            raise InvalidCampaignError(
+                "template", "has a positional field {}; name a column, as in {first_name}"
+            )
+        if "." in name or "[" in name:
+            raise InvalidCampaignError(
+                "template",
+                f"field {{{name}}}: only plain column names are supported "
+                "(no attribute or index access)",
+            )
+        if spec and "{" in spec:
+            raise InvalidCampaignError(
+                "template", f"field {{{name}}}: nested fields are not supported"
+            )
+        if name not in header:
+            columns = ", ".join(column for column in header if column) or "none"
+            raise InvalidCampaignError(
+                "template", f"names {{{name}}}, which is not a column (columns: {columns})"
+            )
+        if name not in fields:
+            fields.append(name)
+    try:
+        template.format_map(dict.fromkeys(fields, "x"))
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise InvalidCampaignError(
+            "template", f"cannot be rendered ({exc}); every value is text"
+        ) from exc
+    return tuple(fields)
+
+
+# -- rows ----------------------------------------------------------------------------------
+
+
+def _check_row(
+    line: int,
+    row: Row,
+    kind: TargetKind,
+    template: str,
+    fields: tuple[str, ...],
+    position: int,
+) -> tuple[str | None, Recipient | None]:
+    if _EXTRA in row:
+        return f"{row[_EXTRA]} (an unquoted delimiter in a value?)", None
+    raw_target = row.get(kind)
+    if not raw_target:
+        return f"the {kind} is empty", None
+    try:
+        if kind == "phone":
+            target = normalize_phone("phone", raw_target)
+        else:
+            target = str(check_chat_id(raw_target))
+    except InvalidRequestError as exc:
+        return exc.message if kind == "chat_id" else f"phone {exc.message}", None
+    missing = [name for name in fields if not row.get(name)]
+    if missing:
+        names = ", ".join(f"{{{name}}}" for name in missing)
+        return f"missing template variable{'s' if len(missing) > 1 else ''} {names} (empty)", None
+    text = template.format_map({name: row[name] for name in fields})
+    if "\x00" in text:
+        return "the text contains a NUL character", None
+    if not text.strip():
+        return "the text is empty after formatting", None
+    if len(text) > MAX_TEXT:
+        return (
+            f"the text is {len(text)} characters after formatting; "
+            f"the API accepts at most {MAX_TEXT}"
+        ), None
+    return None, Recipient(position=position, line=line, kind=kind, target=target, text=text)

@@ -1,0 +1,338 @@
+"""The campaign journal: one SQLite row per recipient, committed before each send.
+
+Every state change is its own transaction with `PRAGMA synchronous=FULL`, so
+once a method returns the change survives a crash of the process (SIGKILL) or
+of the machine. The order that makes the campaign safe:
+
+1. `mark_sending` (state `sending`, attempted_at) is committed;
+2. only then does the request leave;
+3. the answer is recorded: `sent` with the message uid, `failed` with the
+   reason, `unknown` when the outcome is unknown, or back to `pending` when the
+   API provably did not take it.
+
+A row found in `sending` or `unknown` by a later run may have gone out: it is
+reconciled against the chat's outgoing messages before anything else is sent
+to that recipient.
+
+The journal is tied to its campaign by the CSV's sha256 and the template, and
+locked (`flock` on `PATH.lock`, released by the OS even on SIGKILL) so two runs
+never work on it at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import attrs
+
+from ._csv import Plan, TargetKind
+from ._errors import CampaignError, JournalBusyError, JournalMismatchError
+
+__all__ = ["Journal", "JournalRow", "State"]
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE campaign (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE recipients (
+    position INTEGER PRIMARY KEY,
+    line INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('phone', 'chat_id')),
+    target TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    state TEXT NOT NULL
+        CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+    message_uid TEXT,
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    attempted_at TEXT,
+    reconciled INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class JournalRow:
+    position: int
+    line: int
+    kind: TargetKind
+    target: str
+    text: str
+    state: State
+    message_uid: str | None
+    reason: str | None
+    attempts: int
+    attempted_at: datetime | None
+    reconciled: bool
+
+    @property
+    def address(self) -> dict[str, str | int]:
+        return {"phone": self.target} if self.kind == "phone" else {"chat_id": int(self.target)}
+
+
+def default_journal_path(csv_path: Path) -> Path:
+    return csv_path.with_name(csv_path.name + ".journal.sqlite")
+
+
+class Journal:
+    """An open, locked journal. Use `Journal.open(path, plan)` as a context manager."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: _Lock) -> None:
+        self.path = path
+        self._db = connection
+        self._lock = lock
+
+    @classmethod
+    def open(cls, path: Path, plan: Plan) -> Self:
+        """Lock the journal, create it for `plan` or check that it belongs to `plan`."""
+        lock = _acquire_lock(path)
+        try:
+            try:
+                db = _connect(path)
+            except sqlite3.Error as exc:
+                raise CampaignError(f"cannot open the journal {path}: {exc}") from exc
+            try:
+                journal = cls(path, db, lock)
+                if journal._is_new():
+                    journal._create(plan)
+                else:
+                    journal._check(plan)
+                return journal
+            except BaseException:
+                db.close()
+                raise
+        except BaseException:
+            lock.close()
+            raise
+
+    @classmethod
+    def peek(cls, path: Path, plan: Plan) -> list[JournalRow] | None:
+        """The rows of an existing journal for `plan`, read-only (for dry runs); None if none."""
+        if not path.exists():
+            return None
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            journal = cls(path, db, _NoLock())
+            if journal._is_new():
+                return None
+            journal._check(plan)
+            return journal.rows()
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        self._db.close()
+        self._lock.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def rows(self) -> list[JournalRow]:
+        cursor = self._db.execute(
+            "SELECT position, line, kind, target, text, state, message_uid, reason, attempts,"
+            " attempted_at, reconciled FROM recipients ORDER BY position"
+        )
+        return [
+            JournalRow(
+                position=position,
+                line=line,
+                kind=kind,
+                target=target,
+                text=text,
+                state=State(state),
+                message_uid=uid,
+                reason=reason,
+                attempts=attempts,
+                attempted_at=datetime.fromisoformat(at) if at else None,
+                reconciled=bool(reconciled),
+            )
+            for (position, line, kind, target, text, state, uid, reason, attempts, at, reconciled)
+            in cursor
+        ]  # fmt: skip
+
+    def row(self, position: int) -> JournalRow:
+        return next(row for row in self.rows() if row.position == position)
+
+    # -- state changes (each one committed and fsync'd before it returns) ---------------------
+
+    def mark_sending(self, position: int, attempted_at: datetime) -> None:
+        """Record an attempt that is about to leave; call before the request is made."""
+        self._update(
+            position,
+            "state = 'sending', attempts = attempts + 1, attempted_at = ?, reason = NULL",
+            attempted_at.isoformat(),
+        )
+
+    def mark_sent(self, position: int, message_uid: str, *, reconciled: bool = False) -> None:
+        self._update(
+            position,
+            "state = 'sent', message_uid = ?, reason = NULL, reconciled = ?",
+            message_uid,
+            int(reconciled),
+        )
+
+    def mark_failed(self, position: int, reason: str) -> None:
+        self._update(position, "state = 'failed', reason = ?", reason)
+
+    def mark_unknown(self, position: int, reason: str) -> None:
+        self._update(position, "state = 'unknown', reason = ?", reason)
+
+    def mark_pending(self, position: int, reason: str | None = None) -> None:
+        """The attempt provably did not reach the API: the recipient can be sent to later."""
+        self._update(position, "state = 'pending', reason = ?", reason)
+
+    def _update(self, position: int, assignments: str, *values: object) -> None:
+        with self._transaction():
+            changed = self._db.execute(
+                f"UPDATE recipients SET {assignments}, updated_at = ? WHERE position = ?",
+                (*values, _now(), position),
+            ).rowcount
+        if changed != 1:
+            raise LookupError(f"journal {self.path} has no recipient at position {position}")
+
+    # -- creation and identity ---------------------------------------------------------------
+
+    def _is_new(self) -> bool:
+        tables = {
+            name
+            for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not tables:
+            return True
+        if not {"campaign", "recipients"} <= tables:
+            raise JournalMismatchError(f"{self.path} is not a campaign journal")
+        return False
+
+    def _create(self, plan: Plan) -> None:
+        now = _now()
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.executemany(
+                "INSERT INTO campaign (key, value) VALUES (?, ?)",
+                [
+                    ("schema_version", SCHEMA_VERSION),
+                    ("source", plan.source),
+                    ("fingerprint", plan.fingerprint),
+                    ("template", plan.template),
+                    ("kind", plan.kind),
+                    ("created_at", now),
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO recipients (position, line, kind, target, text, state, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                [(r.position, r.line, r.kind, r.target, r.text, now) for r in plan.recipients],
+            )
+
+    def _check(self, plan: Plan) -> None:
+        meta = dict(self._db.execute("SELECT key, value FROM campaign").fetchall())
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise JournalMismatchError(
+                f"{self.path} was written by another version of timelines-async "
+                f"(journal schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION})"
+            )
+        hint = "; to start a new campaign pass another journal path"
+        if meta.get("fingerprint") != plan.fingerprint:
+            raise JournalMismatchError(
+                f"{self.path} belongs to another campaign: {meta.get('source')} had sha256 "
+                f"{str(meta.get('fingerprint'))[:12]}..., {plan.source} has "
+                f"{plan.fingerprint[:12]}... (the recipients changed since the journal was "
+                f"written){hint}"
+            )
+        if meta.get("template") != plan.template:
+            raise JournalMismatchError(
+                f"{self.path} belongs to another campaign: its template was "
+                f"{meta.get('template')!r}, not {plan.template!r}{hint}"
+            )
+        stored = {(row.position, row.target, row.text) for row in self.rows()}
+        planned = {(r.position, r.target, r.text) for r in plan.recipients}
+        if stored != planned:
+            raise JournalMismatchError(
+                f"{self.path} lists other recipients or texts than {plan.source} gives now "
+                f"(was it written with another --skip-invalid setting?){hint}"
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: no implicit transactions; `_transaction` makes each one explicit.
+    db = sqlite3.connect(path, isolation_level=None)
+    # A rollback journal with synchronous=FULL: COMMIT returns only once the change
+    # is on disk, so the `sending` row exists before the request can leave.
+    db.execute("PRAGMA journal_mode = DELETE")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA busy_timeout = 5000")
+    return db
+
+
+class _Lock(Protocol):
+    def close(self) -> None: ...
+
+
+class _NoLock:
+    def close(self) -> None:
+        pass
+
+
+def _acquire_lock(path: Path) -> _Lock:
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 (held for the journal's lifetime)
+    except OSError as exc:
+        raise CampaignError(f"cannot open the journal {path}: {exc}") from exc
+    if sys.platform != "win32":
+        import fcntl
+
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise JournalBusyError(
+                f"{path} is in use by another run of this campaign; wait for it to finish"
+            ) from None
+    return handle
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,152 @@
+"""What a campaign did: one result per recipient, counts, and CSV/JSON output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["CampaignProgress", "CampaignReport", "Outcome", "QuotaCheck", "RecipientResult"]
+
+
+class Outcome(StrEnum):
+    """A recipient's outcome in a report."""
+
+    SENT = "sent"  # the API accepted the message (message_uid is set)
+    FAILED = "failed"  # the API refused it, or it provably never went out after retries
+    UNKNOWN = "unknown"  # it may have gone out; a later run reconciles before sending again
+    PENDING = "pending"  # not attempted yet (dry run, or the run stopped early)
+    SKIPPED_QUOTA = "skipped_quota"  # left out by send_what_fits: the quota had no room
+    INVALID = "invalid"  # the row is invalid (only with skip_invalid)
+
+
+@attrs.frozen(kw_only=True)
+class RecipientResult:
+    line: int  # the CSV line (1 is the header), or the item number for a list
+    phone: str | None
+    chat_id: int | None
+    outcome: Outcome
+    text: str | None = None
+    message_uid: str | None = None
+    reason: str | None = None
+    attempts: int = 0
+    attempted_at: datetime | None = None
+    #: True when the message was found in the chat's history after an unknown outcome.
+    reconciled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "phone": self.phone,
+            "chat_id": self.chat_id,
+            "outcome": self.outcome.value,
+            "message_uid": self.message_uid,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "attempted_at": self.attempted_at.isoformat() if self.attempted_at else None,
+            "reconciled": self.reconciled,
+            "text": self.text,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class QuotaCheck:
+    """The quota check made before sending."""
+
+    needed: int  # messages this run may send
+    #: Messages the workspace can still send (recurring plus pay-as-you-go); None when the
+    #: API reported no messaging quota, or the check was not made (dry run without a client).
+    remaining: int | None
+
+    @property
+    def fits(self) -> bool:
+        return self.remaining is None or self.needed <= self.remaining
+
+
+@attrs.frozen(kw_only=True)
+class CampaignProgress:
+    """Passed to `progress` at the start and after each recipient's outcome is settled."""
+
+    done: int  # recipients with a final outcome (sent or failed), earlier runs included
+    total: int  # recipients in the campaign (valid rows)
+    last: RecipientResult | None  # the result that moved `done`; None on the first call
+
+
+@attrs.frozen(kw_only=True)
+class CampaignReport:
+    """Every recipient's outcome, in CSV order, and how the run went."""
+
+    results: tuple[RecipientResult, ...]
+    dry_run: bool
+    journal: Path | None
+    quota: QuotaCheck | None
+    #: Why the run stopped before the end (an authentication or quota error, say), or None.
+    stopped: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(result.outcome.value for result in self.results)
+        return {outcome.value: counts.get(outcome.value, 0) for outcome in Outcome}
+
+    @property
+    def ok(self) -> bool:
+        """Every recipient sent (for a dry run: every row valid and the quota is enough)."""
+        if self.dry_run:
+            return (
+                self.stopped is None
+                and (self.quota is None or self.quota.fits)
+                and all(
+                    result.outcome in (Outcome.PENDING, Outcome.SENT) for result in self.results
+                )
+            )
+        return self.stopped is None and all(r.outcome is Outcome.SENT for r in self.results)
+
+    def summary(self) -> str:
+        """One line: the counts that are not zero."""
+        parts = [f"{count} {name}" for name, count in self.counts.items() if count]
+        text = ", ".join(parts) or "no recipients"
+        return f"{text}{f' (stopped: {self.stopped})' if self.stopped else ''}"
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "dry_run": self.dry_run,
+                "journal": str(self.journal) if self.journal else None,
+                "quota": None
+                if self.quota is None
+                else {"needed": self.quota.needed, "remaining": self.quota.remaining},
+                "stopped": self.stopped,
+                "counts": self.counts,
+                "results": [result.as_dict() for result in self.results],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+
+    def to_csv(self) -> str:
+        out = io.StringIO(newline="")
+        writer = csv.DictWriter(out, fieldnames=_CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for result in self.results:
+            writer.writerow({k: "" if v is None else v for k, v in result.as_dict().items()})
+        return out.getvalue()
+
+    def write(self, path: str | Path) -> Path:
+        """Write the report as JSON if `path` ends in `.json`, else as CSV."""
+        target = Path(path)
+        body = self.to_json() if target.suffix.lower() == ".json" else self.to_csv()
+        target.write_text(body, encoding="utf-8")
+        return target
+
+
+_CSV_FIELDS = [
+    "line", "phone", "chat_id", "outcome", "message_uid", "reason", "attempts",
+    "attempted_at", "reconciled", "text",
+]  # fmt: skip
