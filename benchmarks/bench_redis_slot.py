@@ -1,0 +1,76 @@
+"""What one shared send slot costs: `RedisSendLimiter.reserve()` against a plain Redis PING.
+
+    python benchmarks/bench_redis_slot.py [--n 2000] [--rounds 5]
+
+Starts its own redis-server on 127.0.0.1 (a free port, a temporary directory),
+then, in each round, times `n` PINGs, `n` slot reservations and `n`
+`acquire()` calls at interval 0 (so nothing sleeps), one after another on one
+connection. Prints the median over the rounds in µs per call and as a ratio
+to the PING round trip measured in the same run: the script's own cost is
+what the ratio shows above 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import redis as redis_py
+from redis.asyncio import Redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests._redis_server import RedisServer
+from timelines_async.redis import RedisSendLimiter
+
+
+async def per_call(n: int, call: Callable[[], Awaitable[object]]) -> float:
+    """Seconds per call over `n` sequential calls."""
+    started = time.perf_counter()
+    for _ in range(n):
+        await call()
+    return (time.perf_counter() - started) / n
+
+
+async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {"ping": [], "reserve": [], "acquire": []}
+    async with Redis.from_url(url) as redis:
+        limiter = RedisSendLimiter(redis, key="bench:send-slot", interval=0)
+        await per_call(200, redis.ping)  # warm up: connection, script cache
+        await per_call(200, limiter.reserve)
+        for _ in range(rounds):
+            results["ping"].append(await per_call(n, redis.ping))
+            results["reserve"].append(await per_call(n, limiter.reserve))
+            results["acquire"].append(await per_call(n, limiter.acquire))
+        info = await redis.info("server")
+        print(
+            f"redis-server {info['redis_version']} on 127.0.0.1, redis-py {redis_py.__version__}, "
+            f"Python {sys.version.split()[0]}; {n} calls a round, median of {rounds} rounds"
+        )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="calls per round (default 2000)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    args = parser.parse_args()
+    with RedisServer() as server:
+        results = asyncio.run(measure(server.url, args.n, args.rounds))
+    ping = statistics.median(results["ping"])
+    rows = [
+        ("PING round trip (baseline)", ping),
+        ("slot reservation, reserve()", statistics.median(results["reserve"])),
+        ("acquire() at interval 0", statistics.median(results["acquire"])),
+    ]
+    for label, seconds in rows:
+        print(f"{label:<30} {seconds * 1e6:8.1f} µs   {seconds / ping:5.2f} × PING")
+
+
+if __name__ == "__main__":
+    main()
