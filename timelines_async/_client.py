@@ -14,8 +14,14 @@ from ._exceptions import ConfigurationError
 from ._http import HTTPCore
 from ._limits import InProcessSendLimiter, SendLimiter
 from .resources.chats import Chats
+from .resources.files import Files
 from .resources.labels import Labels
 from .resources.messages import Messages
+from .resources.quotas import Quotas
+from .resources.reactions import MessageReactions
+from .resources.teammates import Teammates
+from .resources.webhooks import Webhooks
+from .resources.whatsapp_accounts import WhatsAppAccounts
 
 __all__ = ["DEFAULT_BASE_URL", "TimelinesClient"]
 
@@ -107,6 +113,30 @@ class TimelinesClient:
     @cached_property
     def messages(self) -> Messages:
         return Messages(self._http, self.chats)
+
+    @cached_property
+    def reactions(self) -> MessageReactions:
+        return MessageReactions(self._http)
+
+    @cached_property
+    def files(self) -> Files:
+        return Files(self._http)
+
+    @cached_property
+    def whatsapp_accounts(self) -> WhatsAppAccounts:
+        return WhatsAppAccounts(self._http)
+
+    @cached_property
+    def teammates(self) -> Teammates:
+        return Teammates(self._http)
+
+    @cached_property
+    def quotas(self) -> Quotas:
+        return Quotas(self._http)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(self._http)
 
     async def aclose(self) -> None:
         """Close the connection pool (not an `http_client` you passed in: that one is yours)."""

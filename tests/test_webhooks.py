@@ -1,0 +1,243 @@
+"""`tl.webhooks`: subscription CRUD; create is retried like a read; bad input never leaves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import respx
+
+from timelines_async import (
+    InvalidRequestError,
+    NotFoundError,
+    TimelinesClient,
+    Webhook,
+    WebhookEventType,
+)
+
+pytestmark = pytest.mark.anyio
+
+BASE = "https://api.test/integrations/api"
+HOOK: dict[str, Any] = {
+    "id": 789456,
+    "event_type": "message:sent:new",
+    "enabled": True,
+    "url": "https://hooks.acme.com/tl?secret=s3cr3t",
+    "errors_counter": 0,
+}
+
+
+def ok(data: object) -> httpx.Response:
+    return httpx.Response(200, json={"status": "ok", "data": data})
+
+
+async def no_sleep(_: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
+    async with TimelinesClient("tok", base_url=BASE, requests_per_second=None) as client:
+        client._http._sleep = no_sleep
+        yield client
+
+
+def sent_json(route: respx.Route) -> Any:
+    return json.loads(route.calls.last.request.content)
+
+
+async def test_list_returns_the_subscriptions(
+    tl: TimelinesClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{BASE}/webhooks").mock(
+        return_value=ok([HOOK, {**HOOK, "id": 2, "event_type": "waba:chat:closed"}])
+    )
+    hooks = await tl.webhooks.list()
+    assert hooks[0] == Webhook(
+        id=789456,
+        event_type=WebhookEventType.MESSAGE_SENT_NEW,
+        url=HOOK["url"],
+        enabled=True,
+        errors_counter=0,
+    )
+    assert hooks[1].event_type == "waba:chat:closed", "an event type we do not model stays text"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "enabled", "sent_type"),
+    [
+        (WebhookEventType.MESSAGE_RECEIVED_NEW, True, "message:received:new"),
+        ("chat:responsible:assigned", False, "chat:responsible:assigned"),
+        ("waba:message:failed", True, "waba:message:failed"),
+    ],
+)
+async def test_create_posts_event_type_url_and_enabled(
+    tl: TimelinesClient,
+    router: respx.MockRouter,
+    event_type: Any,
+    enabled: bool,
+    sent_type: str,
+) -> None:
+    route = router.post(f"{BASE}/webhooks").mock(return_value=ok(HOOK))
+    hook = await tl.webhooks.create(event_type, "https://hooks.acme.com/tl", enabled=enabled)
+    assert hook.id == 789456
+    assert sent_json(route) == {
+        "event_type": sent_type,
+        "url": "https://hooks.acme.com/tl",
+        "enabled": enabled,
+    }
+
+
+@pytest.mark.parametrize("failure", [503, 502, "connection-reset"])
+async def test_create_is_retried_like_a_read(
+    tl: TimelinesClient, router: respx.MockRouter, failure: int | str
+) -> None:
+    first: Exception | httpx.Response = (
+        httpx.ReadError("reset")
+        if failure == "connection-reset"
+        else httpx.Response(int(failure), json={"status": "error", "message": "busy"})
+    )
+    route = router.post(f"{BASE}/webhooks").mock(side_effect=[first, ok(HOOK)])
+    hook = await tl.webhooks.create("message:new", "https://hooks.acme.com/tl")
+    assert hook.id == 789456
+    assert route.call_count == 2
+
+
+async def test_get_reads_one_subscription(tl: TimelinesClient, router: respx.MockRouter) -> None:
+    router.get(f"{BASE}/webhooks/789456").mock(return_value=ok(HOOK))
+    assert (await tl.webhooks.get(789456)).url == HOOK["url"]
+
+
+async def test_get_of_an_unknown_id_is_not_found(
+    tl: TimelinesClient, router: respx.MockRouter
+) -> None:
+    router.get(f"{BASE}/webhooks/1").mock(
+        return_value=httpx.Response(404, json={"status": "error", "message": "not found"})
+    )
+    with pytest.raises(NotFoundError):
+        await tl.webhooks.get(1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "body"),
+    [
+        ({"enabled": False}, {"enabled": False}),
+        ({"url": "http://example.com/hook"}, {"url": "http://example.com/hook"}),
+        ({"event_type": WebhookEventType.CHAT_NEW}, {"event_type": "chat:new"}),
+        (
+            {"event_type": "message:new", "url": "https://a.example/h", "enabled": True},
+            {"event_type": "message:new", "url": "https://a.example/h", "enabled": True},
+        ),
+    ],
+)
+async def test_update_puts_only_what_is_passed(
+    tl: TimelinesClient, router: respx.MockRouter, kwargs: dict[str, Any], body: dict[str, Any]
+) -> None:
+    route = router.put(f"{BASE}/webhooks/789456").mock(return_value=ok(HOOK))
+    await tl.webhooks.update(789456, **kwargs)
+    assert sent_json(route) == body
+
+
+async def test_delete_accepts_an_empty_answer(
+    tl: TimelinesClient, router: respx.MockRouter
+) -> None:
+    route = router.delete(f"{BASE}/webhooks/789456").mock(return_value=httpx.Response(200))
+    await tl.webhooks.delete("789456")
+    assert route.call_count == 1
+
+
+BAD_URLS = [
+    "ftp://hooks.acme.com/tl",
+    "hooks.acme.com/tl",
+    "https://",
+    "https://hooks acme.com/tl",
+    "https://user+x:pw@hooks.acme.com/tl",
+    "https://hooks.acme.com/" + "a" * 4096,
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        *[
+            pytest.param(
+                lambda tl, u=url: tl.webhooks.create("message:new", u), "url", id=f"create-url-{i}"
+            )
+            for i, url in enumerate(BAD_URLS)
+        ],
+        *[
+            pytest.param(
+                lambda tl, u=url: tl.webhooks.update(1, url=u), "url", id=f"update-url-{i}"
+            )
+            for i, url in enumerate(BAD_URLS)
+        ],
+        pytest.param(
+            lambda tl: tl.webhooks.create("message:created", "https://a.b/c"),
+            "event_type",
+            id="unknown-event",
+        ),
+        pytest.param(
+            lambda tl: tl.webhooks.create("MESSAGE:NEW", "https://a.b/c"),
+            "event_type",
+            id="wrong-case",
+        ),
+        pytest.param(
+            lambda tl: tl.webhooks.create("chat:created", "https://a.b/c"),
+            "event_type",
+            id="legacy-name",
+        ),
+        pytest.param(
+            lambda tl: tl.webhooks.create(None, "https://a.b/c"), "event_type", id="no-event"
+        ),
+        pytest.param(
+            lambda tl: tl.webhooks.update(1, event_type="nope"), "event_type", id="update-event"
+        ),
+        pytest.param(
+            lambda tl: tl.webhooks.create("message:new", "https://a.b/c", enabled="yes"),
+            "enabled",
+            id="enabled-not-bool",
+        ),
+        pytest.param(lambda tl: tl.webhooks.update(1), "update", id="update-nothing"),
+        pytest.param(lambda tl: tl.webhooks.get(0), "webhook_id", id="get-zero"),
+        pytest.param(lambda tl: tl.webhooks.get("abc"), "webhook_id", id="get-text"),
+        pytest.param(lambda tl: tl.webhooks.delete(True), "webhook_id", id="delete-bool"),
+        pytest.param(
+            lambda tl: tl.webhooks.update(-5, enabled=True), "webhook_id", id="update-negative"
+        ),
+    ],
+)
+async def test_bad_input_is_refused_before_sending(
+    tl: TimelinesClient, router: respx.MockRouter, call: Any, field: str
+) -> None:
+    route = router.route().mock(return_value=ok(HOOK))
+    with pytest.raises(InvalidRequestError) as caught:
+        await call(tl)
+    assert caught.value.field == field
+    assert not route.called
+
+
+async def test_a_refused_url_is_not_repeated_in_the_error(tl: TimelinesClient) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        await tl.webhooks.create("message:new", "ftp://hooks.acme.com/tl?token=s3cr3t")
+    assert "s3cr3t" not in str(caught.value)
+
+
+async def test_a_url_of_exactly_4096_characters_is_accepted(
+    tl: TimelinesClient, router: respx.MockRouter
+) -> None:
+    url = "https://hooks.acme.com/"
+    url += "a" * (4096 - len(url))
+    route = router.post(f"{BASE}/webhooks").mock(return_value=ok(HOOK))
+    await tl.webhooks.create("message:new", url)
+    assert sent_json(route)["url"] == url

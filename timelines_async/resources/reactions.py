@@ -1,0 +1,47 @@
+"""`tl.reactions`: read a message's reactions and set or clear the workspace account's own."""
+
+from __future__ import annotations
+
+from .._converter import data_field, structure
+from .._exceptions import InvalidRequestError
+from .._http import HTTPCore
+from .._validation import check_text, check_uid
+from ..models import Reactions
+
+__all__ = ["MAX_REACTION", "MessageReactions"]
+
+#: The API's limit for a reaction (one emoji, possibly written as escapes).
+MAX_REACTION = 50
+
+
+class MessageReactions:
+    def __init__(self, http: HTTPCore) -> None:
+        self._http = http
+
+    async def get(self, uid: str) -> Reactions:
+        """Who reacted to the message and with what (`reactions` maps emoji to counts)."""
+        uid = check_uid("uid", uid)
+        data = await self._http.request("GET", f"/messages/{uid}/reactions")
+        return structure(data, Reactions, what="a message's reactions")
+
+    async def set(self, uid: str, emoji: str) -> str:
+        """React to the message with `emoji` (replacing our previous reaction); returns its uid."""
+        uid = check_uid("uid", uid)
+        check_text("emoji", emoji, max_length=MAX_REACTION)
+        if not emoji.strip():
+            raise InvalidRequestError(
+                "emoji", "must not be empty (use clear() to remove a reaction)"
+            )
+        return await self._patch(uid, emoji)
+
+    async def clear(self, uid: str) -> str:
+        """Remove the workspace account's reaction from the message; returns the message uid."""
+        return await self._patch(check_uid("uid", uid), "")
+
+    async def _patch(self, uid: str, reaction: str) -> str:
+        data = await self._http.request(
+            "PATCH", f"/messages/{uid}/reactions", json={"reaction": reaction}
+        )
+        return structure(
+            data_field(data, "message_uid", what="a reaction change"), str, what="a message uid"
+        )

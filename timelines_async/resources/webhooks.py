@@ -1,0 +1,132 @@
+"""`tl.webhooks`: webhook subscriptions (one event type and one URL each).
+
+`create` is idempotent on the server (the same event type and URL give the same
+subscription, re-enabled or restored), so it is retried like a read.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from .._converter import structure
+from .._exceptions import InvalidRequestError
+from .._http import HTTPCore
+from .._retry import RequestKind
+from .._validation import bool_param
+from ..models import Webhook, WebhookEventType
+from ._urls import check_http_url
+
+__all__ = ["EVENT_TYPES", "WABA_EVENT_TYPES", "Webhooks"]
+
+#: The WhatsApp Business Platform events a subscription may also name (the spec's enum).
+WABA_EVENT_TYPES = frozenset(
+    {
+        "waba:message:received",
+        "waba:message:delivered",
+        "waba:message:failed",
+        "waba:message:read",
+        "waba:chat:incoming",
+        "waba:chat:outgoing",
+        "waba:chat:assigned",
+        "waba:chat:unassigned",
+        "waba:chat:closed",
+        "waba:chat:reopened",
+        "waba:account:active",
+        "waba:account:disabled",
+        "waba:account:disconnected",
+        "waba:template:approved",
+        "waba:template:rejected",
+        "waba:template:disabled",
+    }
+)
+#: Every event type the API accepts for a subscription.
+EVENT_TYPES = frozenset(member.value for member in WebhookEventType) | WABA_EVENT_TYPES
+
+
+class Webhooks:
+    def __init__(self, http: HTTPCore) -> None:
+        self._http = http
+
+    async def list(self) -> builtins.list[Webhook]:
+        """Every subscription of the workspace, by id."""
+        data = await self._http.request("GET", "/webhooks")
+        return structure(data, list[Webhook], what="the webhook list")
+
+    async def create(
+        self, event_type: WebhookEventType | str, url: str, *, enabled: bool = True
+    ) -> Webhook:
+        """Subscribe `url` to `event_type` (a `WebhookEventType` or its string).
+
+        Creating the same pair again returns the existing subscription (enabled
+        again if it was disabled or deleted), never a duplicate.
+        """
+        body = {
+            "event_type": _check_event_type(event_type),
+            "url": check_http_url("url", url),
+            "enabled": _check_bool("enabled", enabled),
+        }
+        data = await self._http.request("POST", "/webhooks", json=body, kind=RequestKind.IDEMPOTENT)
+        return structure(data, Webhook, what="the created webhook")
+
+    async def get(self, webhook_id: int | str) -> Webhook:
+        webhook_id = _check_webhook_id(webhook_id)
+        data = await self._http.request("GET", f"/webhooks/{webhook_id}")
+        return structure(data, Webhook, what="a webhook")
+
+    async def update(
+        self,
+        webhook_id: int | str,
+        *,
+        event_type: WebhookEventType | str | None = None,
+        url: str | None = None,
+        enabled: bool | None = None,
+    ) -> Webhook:
+        """Change only what is passed (`enabled=False` pauses deliveries, keeping it)."""
+        webhook_id = _check_webhook_id(webhook_id)
+        body: dict[str, Any] = {}
+        if event_type is not None:
+            body["event_type"] = _check_event_type(event_type)
+        if url is not None:
+            body["url"] = check_http_url("url", url)
+        if enabled is not None:
+            body["enabled"] = _check_bool("enabled", enabled)
+        if not body:
+            raise InvalidRequestError("update", "pass at least one of event_type, url or enabled")
+        data = await self._http.request("PUT", f"/webhooks/{webhook_id}", json=body)
+        return structure(data, Webhook, what="the updated webhook")
+
+    async def delete(self, webhook_id: int | str) -> None:
+        """Delete the subscription; deliveries stop at once."""
+        webhook_id = _check_webhook_id(webhook_id)
+        await self._http.request("DELETE", f"/webhooks/{webhook_id}")
+
+
+def _check_event_type(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidRequestError(
+            "event_type", f"must be a WebhookEventType or a string, not {type(value).__name__}"
+        )
+    event_type = str(value.value if isinstance(value, WebhookEventType) else value)
+    if event_type not in EVENT_TYPES:
+        raise InvalidRequestError(
+            "event_type",
+            f"{event_type!r} is not an event type the API knows "
+            "(see WebhookEventType, e.g. 'message:received:new')",
+        )
+    return event_type
+
+
+def _check_bool(field: str, value: object) -> bool:
+    bool_param(field, value)
+    return bool(value)
+
+
+def _check_webhook_id(value: object) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidRequestError(
+            "webhook_id", f"must be a positive integer webhook id, not {value!r}"
+        )
+    return value

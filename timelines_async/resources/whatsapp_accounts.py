@@ -1,0 +1,22 @@
+"""`tl.whatsapp_accounts`: the WhatsApp numbers connected to the workspace."""
+
+from __future__ import annotations
+
+import builtins
+
+from .._converter import data_field, structure
+from .._http import HTTPCore
+from ..models import WhatsAppAccount
+
+__all__ = ["WhatsAppAccounts"]
+
+
+class WhatsAppAccounts:
+    def __init__(self, http: HTTPCore) -> None:
+        self._http = http
+
+    async def list(self) -> builtins.list[WhatsAppAccount]:
+        """Every connected account; `status` is `active` or `disconnected` (case varies)."""
+        data = await self._http.request("GET", "/whatsapp_accounts")
+        accounts = data_field(data, "whatsapp_accounts", what="the WhatsApp accounts")
+        return structure(accounts, list[WhatsAppAccount], what="the WhatsApp accounts")
