@@ -27,6 +27,7 @@ from typing import Generic, TypeVar
 import attrs
 
 from ._converter import data_field, structure
+from ._exceptions import InvalidRequestError
 
 __all__ = ["Page", "Pager", "cursor_pages", "fan_in", "numbered_pages", "page_from"]
 
@@ -131,8 +132,10 @@ class Pager(Generic[T]):
 
     async def collect(self, limit: int | None = None) -> list[T]:
         """All items (or the first `limit`) as a list; stops requesting once it has them."""
-        if limit is not None and limit < 0:
-            raise ValueError("limit must be >= 0")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidRequestError("limit", f"must be an integer >= 0 or None, not {limit!r}")
         collected: list[T] = []
         if limit == 0:
             return collected
