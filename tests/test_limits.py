@@ -1,0 +1,313 @@
+"""`_limits` and pacing through the pipeline: concurrency, request pacing, send spacing."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import anyio
+import httpx
+import pytest
+
+from timelines_async import InProcessSendLimiter, SendLimiter, TimelinesClient
+from timelines_async._limits import RequestPacer
+
+from ._core_support import BASE, TOKEN, RecordingSleep, error, make_core, ok, router
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the injected sleep says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps.append(delay)
+        self.now += delay
+
+
+async def settle(ticks: int = 20) -> None:
+    for _ in range(ticks):
+        await asyncio.sleep(0)
+
+
+# --- concurrency --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_concurrency", [1, 3])
+async def test_max_concurrency_bounds_requests_in_flight(max_concurrency: int) -> None:
+    release = anyio.Event()
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await release.wait()
+        in_flight -= 1
+        return ok({"id": 1})
+
+    core = make_core(httpx.MockTransport(handler), max_concurrency=max_concurrency)
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(core.request, "GET", "/chats/1")
+            await settle()
+            assert in_flight == max_concurrency  # the rest wait for a slot
+            release.set()
+    assert peak == max_concurrency
+
+
+async def test_the_concurrency_limit_is_shared_by_every_call_on_the_client() -> None:
+    release = anyio.Event()
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await release.wait()
+        in_flight -= 1
+        if request.url.path.endswith("/labels"):
+            return ok({"labels": []})
+        return ok({"id": 1})
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http,
+        TimelinesClient(
+            TOKEN, base_url=BASE, http_client=http, max_concurrency=2, requests_per_second=None
+        ) as tl,
+    ):
+        with anyio.fail_after(2):
+            async with anyio.create_task_group() as tg:
+                for chat_id in range(1, 4):
+                    tg.start_soon(tl.chats.get, chat_id)
+                    tg.start_soon(tl.labels.list, chat_id)
+                await settle()
+                assert in_flight == 2
+                release.set()
+    assert peak == 2
+
+
+# --- request pacing -------------------------------------------------------------------------
+
+
+async def test_request_pacer_spaces_starts_by_one_over_the_rate() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(10.0, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(4):
+        await pacer.wait()
+        starts.append(clock.now)
+    assert [round(b - a, 9) for a, b in itertools.pairwise(starts)] == [0.1] * 3
+
+
+async def test_request_pacer_does_not_wait_after_idle_time() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(2.0, clock=clock, sleep=clock.sleep)
+    await pacer.wait()
+    clock.now += 10.0  # idle longer than the spacing
+    await pacer.wait()
+    assert clock.sleeps == []
+
+
+async def test_request_pacer_halves_on_429_and_recovers_gradually() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(8.0, clock=clock, sleep=clock.sleep)
+    pacer.on_throttled()
+    assert pacer.rate == 4.0
+    await pacer.wait()
+    await pacer.wait()
+    assert clock.sleeps[-1] == pytest.approx(1 / 4.0)  # slower spacing right away
+    pacer.on_throttled()
+    assert pacer.rate == 2.0
+    rates = []
+    for _ in range(20):
+        pacer.on_success()
+        rates.append(pacer.rate)
+    assert rates[0] == pytest.approx(2.0 + 8.0 / 20)  # one success adds a twentieth
+    assert all(a < b for a, b in itertools.pairwise(rates[:15]))  # climbs step by step
+    assert rates[-1] == 8.0  # and never beyond the configured rate
+
+
+async def test_request_pacer_never_drops_below_a_32nd_of_the_rate() -> None:
+    pacer = RequestPacer(8.0)
+    for _ in range(20):
+        pacer.on_throttled()
+    assert pacer.rate == pytest.approx(8.0 / 32)
+
+
+async def test_request_pacer_with_no_rate_never_waits() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(None, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        await pacer.wait()
+    pacer.on_throttled()
+    assert clock.sleeps == []
+    assert pacer.rate is None
+
+
+@pytest.mark.parametrize("rate", [0, -1.0])
+def test_request_pacer_rejects_a_non_positive_rate(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        RequestPacer(rate)
+
+
+async def test_the_pipeline_paces_requests_through_the_injected_sleep() -> None:
+    mock = router()
+    mock.get("/chats/1").mock(return_value=ok({"id": 1}))
+    sleep = RecordingSleep()
+    core = make_core(mock, requests_per_second=10.0, sleep=sleep)
+    for _ in range(4):
+        await core.request("GET", "/chats/1")
+    # the recorded sleeps never pass real time, so each start is 0.1 s after the previous
+    assert len(sleep.delays) == 3
+    assert sleep.delays == pytest.approx([0.1, 0.2, 0.3], abs=0.02)
+
+
+async def test_the_pipeline_slows_the_pacer_on_429() -> None:
+    mock = router()
+    mock.get("/chats/1").mock(side_effect=[error(429, "slow"), ok({"id": 1})])
+    core = make_core(mock, requests_per_second=4.0)
+    await core.request("GET", "/chats/1")
+    assert core.pacer.rate == pytest.approx(2.0 + 4.0 / 20)
+
+
+# --- send spacing -----------------------------------------------------------------------------
+
+
+async def test_in_process_send_limiter_spaces_slots_and_keeps_arrival_order() -> None:
+    interval = 0.05
+    limiter = InProcessSendLimiter(interval)
+    granted: list[tuple[int, float]] = []
+    loop = asyncio.get_running_loop()
+
+    async def sender(index: int) -> None:
+        await limiter.acquire()
+        granted.append((index, loop.time()))
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            for index in range(5):
+                tg.start_soon(sender, index)
+                await asyncio.sleep(0)  # arrive strictly one after another
+    assert [index for index, _ in granted] == [0, 1, 2, 3, 4]
+    times = [t for _, t in granted]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= interval * 0.95 for gap in gaps), gaps
+
+
+async def test_in_process_send_limiter_with_zero_interval_never_suspends() -> None:
+    limiter = InProcessSendLimiter(0)
+    for _ in range(100):
+        coroutine = limiter.acquire()
+        with pytest.raises(StopIteration):
+            coroutine.send(None)  # finishes without ever yielding to the loop
+
+
+def test_in_process_send_limiter_rejects_a_negative_interval() -> None:
+    with pytest.raises(ValueError, match="interval"):
+        InProcessSendLimiter(-1)
+
+
+def test_in_process_send_limiter_is_a_send_limiter() -> None:
+    assert isinstance(InProcessSendLimiter(1.0), SendLimiter)
+
+
+def _send_client(http: httpx.AsyncClient, **kwargs: object) -> TimelinesClient:
+    return TimelinesClient(
+        TOKEN,
+        base_url=BASE,
+        http_client=http,
+        requests_per_second=None,
+        max_retries=0,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def send_one(tl: TimelinesClient, i: int) -> None:
+    await tl.messages.send(chat_id=1, text=f"msg {i}")
+
+
+async def test_client_send_interval_spaces_sends_in_order() -> None:
+    interval = 0.05
+    loop = asyncio.get_running_loop()
+    arrivals: list[tuple[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        arrivals.append((request.content.decode(), loop.time()))
+        return ok({"message_uid": "u"})
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http,
+        _send_client(http, send_interval=interval) as tl,
+    ):
+        with anyio.fail_after(2):
+            async with anyio.create_task_group() as tg:
+                for i in range(4):
+                    tg.start_soon(send_one, tl, i)
+                    await asyncio.sleep(0)
+    assert [f"msg {i}" in body for i, (body, _) in enumerate(arrivals)] == [True] * 4
+    times = [t for _, t in arrivals]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= interval * 0.95 for gap in gaps), gaps
+
+
+async def test_send_interval_zero_turns_client_side_spacing_off() -> None:
+    mock = router()
+    route = mock.post("/chats/1/messages").mock(return_value=ok({"message_uid": "u"}))
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(mock.async_handler)) as http,
+        _send_client(http, send_interval=0) as tl,
+    ):
+        with anyio.fail_after(0.5):  # 30 sends at the default 2 s would take a minute
+            for i in range(30):
+                await tl.messages.send(chat_id=1, text=f"msg {i}")
+    assert route.call_count == 30
+
+
+class CountingLimiter:
+    """A custom `SendLimiter`: counts the slots it hands out."""
+
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    async def acquire(self) -> None:
+        self.acquired += 1
+        await anyio.lowlevel.checkpoint()
+
+
+async def test_a_custom_send_limiter_is_used_for_every_send_attempt() -> None:
+    limiter = CountingLimiter()
+    assert isinstance(limiter, SendLimiter)
+    mock = router()
+    mock.post("/chats/1/messages").mock(
+        side_effect=[
+            ok({"message_uid": "a"}),
+            error(429, "slow down", headers={"Retry-After": "0"}),
+            ok({"message_uid": "b"}),
+        ]
+    )
+    mock.get("/chats/1").mock(return_value=ok({"id": 1}))
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(mock.async_handler)) as http,
+        TimelinesClient(
+            TOKEN,
+            base_url=BASE,
+            http_client=http,
+            requests_per_second=None,
+            send_interval=60.0,  # would block the test if the in-process limiter were used
+            send_limiter=limiter,
+        ) as tl,
+    ):
+        with anyio.fail_after(1):
+            await tl.messages.send(chat_id=1, text="one")
+            await tl.messages.send(chat_id=1, text="two")  # 429 first: a second slot
+            await tl.chats.get(1)  # reads never take a send slot
+    assert limiter.acquired == 3
