@@ -1,0 +1,339 @@
+"""`FakeTimelines`: the in-memory TimelinesAI server, as an ASGI app and for in-process use.
+
+Every request, over ASGI or through the in-process transport, goes through
+`FakeTimelines.handle`: latency, the fault draw, the trailing-slash and token
+checks, the request-rate limit, the route's handler, webhook delivery, and
+the request log. Faults that the HTTP layer must act out (a dropped
+connection, a lost answer) come back as `Response.fault` for the ASGI
+adapter or the transport to perform.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx
+
+from ._asgi import answer, read_request
+from ._clock import FakeClock
+from ._events import EventCallback, EventHub
+from ._faults import FaultInjector, Faults
+from ._records import ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
+from ._routes import DOWNLOAD_PATH, Api
+from ._state import Workspace
+from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
+
+if TYPE_CHECKING:
+    from .._client import TimelinesClient
+
+__all__ = ["API_PREFIX", "FAKE_ORIGIN", "FakeTimelines"]
+
+API_PREFIX = "/integrations/api"
+FAKE_ORIGIN = "http://fake.timelines.test"
+_NOT_FOUND_HTML = (
+    b"<!DOCTYPE html><html><head><title>404 | TimelinesAI</title></head>"
+    b"<body><h1>Page not found</h1><p>The page you are looking for does not exist.</p>"
+    b"</body></html>"
+)
+#: Faults decided before the handler runs: the request is not acted upon.
+_BEFORE = frozenset({"not_sent", "dropped", "server_error", "rate_limited", "status_error"})
+
+
+class FakeTimelines:
+    """An in-memory TimelinesAI workspace that speaks the Public API.
+
+    Use it in-process through `fake.client()` (no sockets), or serve it as an
+    ASGI app (`uvicorn` or `timelines-async fake-server`). See the README's
+    "Test your code against the fake" for the knobs.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        chats: int = 120,
+        token: str = "fake-token",
+        send_interval: float = 0.0,
+        request_rate: float | None = None,
+        latency: float = 0.0,
+        credits: int = 10_000,
+        faults: Faults | None = None,
+        max_upload_size: int = 100 * 1024 * 1024,
+        status_delays: tuple[float, float, float] = (1.0, 3.0, 10.0),
+        plain_text_401: bool = False,
+        start: datetime | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        webhook_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if chats < 0:
+            raise ValueError("chats must be >= 0")
+        if send_interval < 0 or latency < 0 or credits < 0 or max_upload_size < 0:
+            raise ValueError("send_interval, latency, credits and max_upload_size must be >= 0")
+        if request_rate is not None and request_rate <= 0:
+            raise ValueError("request_rate must be > 0 or None")
+        if not token or any(c.isspace() for c in token):
+            raise ValueError("token must be a non-empty string without spaces")
+        sent, delivered, read = status_delays
+        if not 0 <= sent <= delivered <= read:
+            raise ValueError("status_delays must be (sent, delivered, read), non-decreasing")
+        self.token = token
+        self.send_interval = send_interval
+        self.request_rate = request_rate
+        self.latency = latency
+        self.faults = faults or Faults()
+        self.plain_text_401 = plain_text_401
+        self.base_url = FAKE_ORIGIN + API_PREFIX
+        self.requests: list[RequestRecord] = []
+        self.clock = FakeClock(start or datetime.now(UTC), clock)
+        self._injector = FaultInjector(self.faults)
+        self._hub = EventHub(lambda uid: self._api.download_url(uid, FAKE_ORIGIN), webhook_client)
+        self._space = Workspace(
+            seed=seed,
+            chats=chats,
+            credits=credits,
+            clock=self.clock,
+            status_delays=status_delays,
+            send_interval=send_interval,
+            on_event=self._hub.emit,
+        )
+        self._hub.space = self._space
+        self._api = Api(self._space, max_upload_size=max_upload_size)
+        self._bucket = float(request_rate or 0.0)
+        self._bucket_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"FakeTimelines(chats={len(self._space.chats)}, base_url={self.base_url!r})"
+
+    # -- what tests look at --------------------------------------------------
+
+    @property
+    def chats(self) -> dict[int, ChatRecord]:
+        return self._space.chats
+
+    @property
+    def sent(self) -> list[MessageRecord]:
+        """Every message accepted through a send, in order (also when its answer was lost)."""
+        return self._space.sent
+
+    @property
+    def faults_injected(self) -> Counter[str]:
+        """How many faults of each kind (`Faults` field names) were injected so far."""
+        return self._injector.injected
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        return self._hub.deliveries
+
+    @property
+    def credits_used(self) -> int:
+        return self._space.credits_used
+
+    @property
+    def workspace(self) -> Workspace:
+        """The whole state (accounts, teammates, files, webhooks), for tests that need more."""
+        return self._space
+
+    def messages_of(self, chat_id: int) -> list[MessageRecord]:
+        """The chat's messages, oldest first, notes included."""
+        return list(self._space.history(self._space.chat(chat_id)))
+
+    def message(self, uid: str) -> MessageRecord:
+        return self._space.message(uid)
+
+    def status_of(self, uid: str) -> str:
+        """The message's status now, on the fake's clock."""
+        return self._space.message_status(self._space.message(uid))
+
+    def timestamp(self, at: float) -> str:
+        """The API's timestamp text for a time on the fake's clock."""
+        return self.clock.text(at)
+
+    # -- what tests do -------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward: statuses progress, download URLs expire."""
+        self.clock.advance(seconds)
+
+    def on_event(self, callback: EventCallback) -> None:
+        """Call `callback(payload)` with every webhook event, whatever the subscriptions."""
+        self._hub.callbacks.append(callback)
+
+    def receive_message(
+        self, chat_id: int, text: str, *, sender_name: str | None = None
+    ) -> MessageRecord:
+        """Simulate an incoming WhatsApp message in a chat (fires the webhook events)."""
+        return self._space.receive(self._space.chat(chat_id), text, sender_name=sender_name)
+
+    async def deliver_webhooks(self) -> None:
+        """POST the queued webhook deliveries now (requests do it as they finish)."""
+        await self._hub.deliver()
+
+    def client(self, **options: Any) -> TimelinesClient:
+        """A `TimelinesClient` wired to this fake in-process; `options` override the defaults.
+
+        Defaults: `token=fake.token`, `requests_per_second=None`,
+        `send_interval=fake.send_interval`. The client owns the in-process
+        transport: close the client and it is closed too.
+        """
+        from ._transport import FakeClient
+
+        return FakeClient(self, **options)
+
+    # -- handling ------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Outcome:
+        """Answer one request (its path still carries the API prefix)."""
+        if self.latency:
+            await anyio.sleep(self.latency)
+        path = request.path
+        if path.startswith(DOWNLOAD_PATH):
+            return Outcome(self._download(request, path[len(DOWNLOAD_PATH) :]))
+        if not path.startswith(API_PREFIX + "/") or path.endswith("/"):
+            return self._log(request, Outcome(_html_404()))
+        request.path = path[len(API_PREFIX) :]
+        try:
+            handler, args = self._api.route(request.method, request.path)
+        except ApiFailure as failure:
+            return self._log(request, Outcome(failure.response()))
+        fault = self._injector.draw(is_send=handler in self._api.send_handlers)
+        if fault in _BEFORE:
+            return self._log(request, self._before_fault(fault))
+        try:
+            self._check_rate()
+            self._authenticate(request)
+            self._space.api_calls_used += 1
+            response = handler(request, args)
+        except ApiFailure as failure:
+            response = failure.response()
+        if self._hub.has_pending:
+            await self._hub.deliver()
+        return self._log(request, Outcome(response, fault))
+
+    def _before_fault(self, fault: str | None) -> Outcome:
+        if fault == "server_error":
+            return Outcome(
+                ApiFailure(503, "Service temporarily unavailable", "internal_error").response()
+            )
+        if fault == "rate_limited":
+            retry_after = f"{self.faults.retry_after:g}"
+            failure = ApiFailure(
+                429,
+                "Rate limit exceeded",
+                "rate_limit_exceeded",
+                headers=[("retry-after", retry_after)],
+            )
+            return Outcome(failure.response())
+        if fault == "status_error":
+            return Outcome(json_response(error_body("Internal error, try again", "internal_error")))
+        return Outcome(Response(0, b""), fault)
+
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip() == self.token:
+            return
+        if self.plain_text_401:
+            raise _PlainUnauthorized()
+        if not header:
+            raise ApiFailure(401, "Authorization header is missing", "missing_credentials")
+        raise ApiFailure(401, "Invalid or expired token", "invalid_token")
+
+    def _check_rate(self) -> None:
+        """A token bucket of `request_rate` per second (bursts up to one second's worth)."""
+        if self.request_rate is None:
+            return
+        now = self.clock.now()
+        rate = self.request_rate
+        self._bucket = min(max(rate, 1.0), self._bucket + (now - self._bucket_at) * rate)
+        self._bucket_at = now
+        if self._bucket >= 1.0:
+            self._bucket -= 1.0
+            return
+        wait = (1.0 - self._bucket) / rate
+        raise ApiFailure(
+            429,
+            "Rate limit exceeded. Please retry after a short delay.",
+            "rate_limit_exceeded",
+            headers=[("retry-after", f"{math.ceil(wait * 1000) / 1000:g}")],
+        )
+
+    def _download(self, request: Request, uid: str) -> Response:
+        """The file behind a download URL: 403 once expired or forged, 410 once deleted."""
+        query = request.query
+        expires_text = query.get("expires", "")
+        file = self._space.files.get(uid)
+        if (
+            file is None
+            or not expires_text.isdigit()
+            or query.get("signature") != self._api.signature(uid, int(expires_text))
+        ):
+            return _plain(403, "Access denied: invalid signature")
+        if self.clock.now() > int(expires_text):
+            return _plain(403, "Access denied: the link has expired")
+        if file.deleted:
+            return _plain(410, "Gone: the file was deleted")
+        return Response(
+            200,
+            file.content,
+            [
+                ("content-type", file.mimetype),
+                ("content-disposition", f'attachment; filename="{file.filename}"'),
+            ],
+        )
+
+    def _log(self, request: Request, outcome: Outcome) -> Outcome:
+        status = (
+            0
+            if outcome.fault in ("dropped", "not_sent", "lost_answer")
+            else outcome.response.status
+        )
+        self.requests.append(
+            RequestRecord(
+                request.method, request.path, request.query, status, self.clock.now(), outcome.fault
+            )
+        )
+        return outcome
+
+    # -- ASGI ----------------------------------------------------------------
+
+    async def __call__(self, scope: Mapping[str, Any], receive: Any, send: Any) -> None:
+        """The ASGI entry point: HTTP requests are answered, lifespan events acknowledged."""
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        outcome = await self.handle(await read_request(scope, receive))
+        await answer(outcome, send)
+
+
+class _PlainUnauthorized(ApiFailure):
+    def __init__(self) -> None:
+        super().__init__(401, "Unauthorized")
+
+    def response(self) -> Response:
+        return _plain(401, "Unauthorized")
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(status, text.encode(), [("content-type", "text/plain; charset=utf-8")])
+
+
+def _html_404() -> Response:
+    return Response(404, _NOT_FOUND_HTML, [("content-type", "text/html; charset=utf-8")])
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,68 @@
+"""The ASGI side: read an HTTP request from ASGI messages, and act an answer out on them.
+
+A dropped connection or a lost answer is performed by starting the response
+and then raising: an ASGI server (uvicorn) closes the connection mid-answer,
+which the client sees as a protocol error, as it would on a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._wire import Outcome, Request, parse_query
+
+__all__ = ["ConnectionDropped", "answer", "read_request"]
+
+
+class ConnectionDropped(Exception):
+    """Raised on purpose after the response started, so that the server drops the connection."""
+
+
+async def read_request(scope: Mapping[str, Any], receive: Any) -> Request:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+    }
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    host = headers.get("host")
+    if host is None and scope.get("server"):
+        server_host, port = scope["server"]
+        host = f"{server_host}:{port}"
+    return Request(
+        method=scope["method"],
+        path=raw_path.decode("latin-1").partition("?")[0],
+        query=parse_query(scope.get("query_string", b"").decode("latin-1")),
+        headers=headers,
+        body=b"".join(chunks),
+        origin=f"{scope.get('scheme', 'http')}://{host or 'localhost'}",
+    )
+
+
+async def answer(outcome: Outcome, send: Any) -> None:
+    response = outcome.response
+    if outcome.fault in ("dropped", "not_sent", "lost_answer"):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+            }
+        )
+        raise ConnectionDropped(f"[fake] {outcome.fault}: connection closed on purpose")
+    body = response.body
+    if outcome.fault == "truncated":
+        body = body[: len(body) // 2]
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,95 @@
+"""Fault knobs and the seeded draw that decides which fault, if any, hits a request.
+
+Each request takes exactly one draw from the faults' own random generator, so
+for a given seed the same request sequence meets the same faults. The
+probabilities are exclusive slices of that draw (their sum must not exceed 1);
+`lost_answer` only applies to sends, other requests pass through its slice
+untouched.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import attrs
+
+__all__ = ["FAULT_KINDS", "FaultInjector", "Faults"]
+
+#: Every kind of fault, in the order their slices are laid out on the draw.
+FAULT_KINDS = (
+    "not_sent",
+    "dropped",
+    "server_error",
+    "rate_limited",
+    "status_error",
+    "lost_answer",
+    "truncated",
+)
+
+
+def _probability(instance: Faults, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} must be a probability between 0 and 1, not {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Faults:
+    """How often the fake misbehaves: each field is a probability per request.
+
+    - `server_error`: a 503 with the error envelope (`internal_error`); nothing is done.
+    - `rate_limited`: a 429 `rate_limit_exceeded` with `Retry-After: retry_after`.
+    - `dropped`: the connection closes before any answer; nothing is done
+      (in-process: `httpx.RemoteProtocolError`).
+    - `not_sent`: the connection is refused before the request reaches the fake
+      (in-process: `httpx.ConnectError`; over HTTP it behaves like `dropped`).
+    - `lost_answer` (sends only): the message IS accepted (it is in `fake.sent`),
+      then the answer is lost (in-process: `httpx.ReadTimeout`; over HTTP the
+      connection closes).
+    - `truncated`: the request is handled, and its JSON answer is cut in half.
+    - `status_error`: an HTTP 200 whose body says `"status": "error"`; nothing is done.
+    """
+
+    seed: int = 0
+    server_error: float = attrs.field(default=0.0, validator=_probability)
+    rate_limited: float = attrs.field(default=0.0, validator=_probability)
+    retry_after: float = attrs.field(default=1.0, validator=attrs.validators.ge(0.0))
+    dropped: float = attrs.field(default=0.0, validator=_probability)
+    lost_answer: float = attrs.field(default=0.0, validator=_probability)
+    truncated: float = attrs.field(default=0.0, validator=_probability)
+    status_error: float = attrs.field(default=0.0, validator=_probability)
+    not_sent: float = attrs.field(default=0.0, validator=_probability)
+
+    def __attrs_post_init__(self) -> None:
+        total = sum(getattr(self, kind) for kind in FAULT_KINDS)
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"the fault probabilities add up to {total:g}; at most 1 is possible")
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, kind) for kind in FAULT_KINDS)
+
+
+class FaultInjector:
+    """Draws the fault for each request and counts what it injected, by kind."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.injected: Counter[str] = Counter()
+        self._rng = random.Random(faults.seed)
+        self._slices = tuple((kind, getattr(faults, kind)) for kind in FAULT_KINDS)
+        self._active = faults.any
+
+    def draw(self, *, is_send: bool) -> str | None:
+        """The fault for the next request, or `None`; counted when injected."""
+        if not self._active:
+            return None
+        roll = self._rng.random()
+        for kind, probability in self._slices:
+            if roll < probability:
+                if kind == "lost_answer" and not is_send:
+                    return None
+                self.injected[kind] += 1
+                return kind
+            roll -= probability
+        return None

@@ -1,0 +1,170 @@
+"""Records to the API's JSON shapes (public_api_spec.yaml `ChatInfo`, `MessageInfo`, ...).
+
+Optional fields whose value is unknown are left out rather than sent as
+`null`: the spec types them as plain strings, and a client reads an absent
+field as `None` all the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._records import (
+    AccountRecord,
+    ChatRecord,
+    FileRecord,
+    MessageRecord,
+    TeammateRecord,
+    WebhookRecord,
+)
+from ._state import Workspace
+
+__all__ = [
+    "render_account",
+    "render_chat",
+    "render_file",
+    "render_message",
+    "render_reactions",
+    "render_teammate",
+    "render_webhook",
+]
+
+CHAT_URL = "https://app.timelines.ai/chat/{}/messages/"
+PHOTO_URL = "https://app.timelines.ai/static/avatars/{}.png"
+ATTACHMENT_URL = "https://cdn.fake.timelines.test/attachments/{}/{}"
+
+
+def render_chat(space: Workspace, chat: ChatRecord, *, with_msg: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": chat.id,
+        "name": chat.name,
+        "jid": chat.jid,
+        "is_group": chat.is_group,
+        "closed": chat.closed,
+        "read": chat.read,
+        "labels": list(chat.labels),
+        "chatgpt_autoresponse_enabled": chat.chatgpt_autoresponse_enabled,
+        "whatsapp_account_id": chat.whatsapp_account_id,
+        "chat_url": CHAT_URL.format(chat.id),
+        "created_timestamp": space.clock.text(chat.created_at),
+        "unattended": chat.unattended,
+        "photo": PHOTO_URL.format(chat.id),
+        "is_allowed_to_message": chat.is_allowed_to_message,
+    }
+    if chat.phone is not None:
+        data["phone"] = chat.phone
+    if chat.responsible_email is not None:
+        data["responsible_email"] = chat.responsible_email
+    if chat.responsible_name is not None:
+        data["responsible_name"] = chat.responsible_name
+    if chat.last_message_uid is not None and chat.last_message_at is not None:
+        data["last_message_uid"] = chat.last_message_uid
+        data["last_message_timestamp"] = space.clock.text(chat.last_message_at)
+        if with_msg:
+            last = space.message(chat.last_message_uid)
+            data["last_message"] = render_message(space, last, reactions=False)
+    if chat.is_group:
+        data["group_members"] = [
+            {"name": member.name, "role": member.role}
+            | ({"phone": member.phone} if member.phone else {})
+            | ({"chat_id": member.chat_id} if member.chat_id is not None else {})
+            for member in chat.group_members
+        ]
+    return data
+
+
+def render_message(
+    space: Workspace, message: MessageRecord, *, reactions: bool = True
+) -> dict[str, Any]:
+    text = space.clock.text
+    data: dict[str, Any] = {
+        "uid": message.uid,
+        "chat_id": message.chat_id,
+        "timestamp": text(message.at),
+        "received_timestamp": text(message.received_at),
+        "sender_phone": message.sender_phone,
+        "sender_name": message.sender_name,
+        "recipient_phone": message.recipient_phone,
+        "recipient_name": message.recipient_name,
+        "from_me": message.from_me,
+        "status": space.message_status(message),
+        "origin": message.origin,
+        "has_attachment": message.has_attachment,
+        "message_type": message.message_type,
+        "data": dict(message.data),
+        "created_by": message.created_by,
+    }
+    if message.text is not None:
+        data["text"] = message.text
+    if message.has_attachment and message.attachment_filename is not None:
+        data["attachment_filename"] = message.attachment_filename
+        data["attachment_url"] = ATTACHMENT_URL.format(message.uid, message.attachment_filename)
+    if reactions:
+        data["reactions"] = render_reactions(space, message)
+    return data
+
+
+def render_reactions(space: Workspace, message: MessageRecord) -> dict[str, Any]:
+    own_phone = space.account(space.chat(message.chat_id).whatsapp_account_id).phone
+    users = []
+    counts: dict[str, int] = {}
+    for phone, (name, emoji) in message.reactions.items():
+        users.append(
+            {"name": name, "phone": phone, "reaction": emoji, "current": phone == own_phone}
+        )
+        counts[emoji] = counts.get(emoji, 0) + 1
+    return {"users": users, "reactions": counts, "total": len(users)}
+
+
+def render_account(space: Workspace, account: AccountRecord) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "phone": account.phone,
+        "connected_on": space.clock.text(account.connected_on),
+        "status": account.status,
+        "owner_name": account.owner_name,
+        "owner_email": account.owner_email,
+        "account_name": account.account_name,
+    }
+
+
+def render_teammate(space: Workspace, teammate: TeammateRecord) -> dict[str, Any]:
+    return {
+        "user_id": teammate.user_id,
+        "display_name": teammate.display_name,
+        "email": teammate.email,
+        "role": teammate.role,
+        "team": teammate.team,
+        "status": teammate.status,
+        "invitation_status": teammate.invitation_status,
+        "created_at": space.clock.text(teammate.created_at),
+        "whatsapp_accounts": [
+            render_account(space, account)
+            for account in space.accounts
+            if account.owner_email == teammate.email
+        ],
+    }
+
+
+def render_file(space: Workspace, file: FileRecord, download_url: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "uid": file.uid,
+        "filename": file.filename,
+        "size": file.size,
+        "mimetype": file.mimetype,
+        "uploaded_by_email": file.uploaded_by_email,
+        "uploaded_at": space.clock.text(file.uploaded_at),
+    }
+    if download_url is not None:
+        data["temporary_download_url"] = download_url
+    return data
+
+
+def render_webhook(webhook: WebhookRecord) -> dict[str, Any]:
+    return {
+        "id": webhook.id,
+        "event_type": webhook.event_type,
+        "enabled": webhook.enabled,
+        "url": webhook.url,
+        "errors_counter": webhook.errors_counter,
+    }

@@ -1,0 +1,183 @@
+"""Requests and answers as the fake's handlers see them, independent of ASGI.
+
+A handler takes a `Request` and returns a `Response` or raises `ApiFailure`,
+which becomes the API's error envelope. The ASGI app and the in-process
+transport both translate to and from these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+
+__all__ = [
+    "ApiFailure",
+    "Outcome",
+    "Request",
+    "Response",
+    "error_body",
+    "field_error",
+    "json_response",
+    "parse_multipart",
+    "parse_query",
+]
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+@attrs.define
+class Request:
+    method: str
+    #: The path below the API prefix, e.g. `/chats/1000001`.
+    path: str
+    query: dict[str, str]
+    #: Header names in lower case.
+    headers: dict[str, str]
+    body: bytes
+    #: `scheme://host` the request was addressed to (download URLs point back to it).
+    origin: str
+
+    def json(self) -> Any:
+        """The body as JSON (`{}` when empty); a 400 `validation_error` when it is not JSON."""
+        if not self.body:
+            return {}
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiFailure(400, f"Invalid JSON body: {exc}", "validation_error") from exc
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@attrs.define
+class Response:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = attrs.field(factory=list)
+
+
+@attrs.define
+class Outcome:
+    """A `Response` plus the fault the HTTP layer must act out (drop, lose or cut the answer)."""
+
+    response: Response
+    fault: str | None = None
+
+
+class ApiFailure(Exception):
+    """An error answer: raised by a handler, rendered as the API's error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        error_code: str | None = None,
+        *,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+        headers: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_code = error_code
+        self.errors = errors
+        self.headers = list(headers)
+
+    def response(self) -> Response:
+        return json_response(
+            error_body(self.message, self.error_code, self.errors), self.status, self.headers
+        )
+
+
+def field_error(field: str | Sequence[str | int], message: str) -> ApiFailure:
+    """A 400 `validation_error` naming the offending field, as the API's schema validation does."""
+    fields = [field] if isinstance(field, str) else list(field)
+    return ApiFailure(
+        400,
+        f"Validation error: {'.'.join(map(str, fields))}: {message}",
+        "validation_error",
+        errors=[{"fields": fields, "msg": message}],
+    )
+
+
+def error_body(
+    message: str, error_code: str | None, errors: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": "error", "message": message}
+    if error_code is not None:
+        body["error_code"] = error_code
+    if errors:
+        body["errors"] = list(errors)
+    return body
+
+
+def json_response(
+    payload: object, status: int = 200, headers: Sequence[tuple[str, str]] = ()
+) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(status, body, [("content-type", JSON_CONTENT_TYPE), *headers])
+
+
+@attrs.define
+class Part:
+    """One part of a multipart/form-data body."""
+
+    name: str
+    content: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+
+def parse_multipart(request: Request) -> dict[str, Part]:
+    """The parts of a multipart/form-data body, by field name; 400 when it is not one."""
+    header = request.headers.get("content-type", "")
+    boundary = None
+    for parameter in header.split(";")[1:]:
+        key, _, value = parameter.strip().partition("=")
+        if key.lower() == "boundary":
+            boundary = value.strip('"')
+    if request.content_type != "multipart/form-data" or not boundary:
+        raise ApiFailure(400, "Expected a multipart/form-data body", "validation_error")
+    delimiter = b"--" + boundary.encode("latin-1")
+    parts: dict[str, Part] = {}
+    for chunk in request.body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, separator, content = chunk.partition(b"\r\n\r\n")
+        if not separator:
+            raise ApiFailure(400, "Malformed multipart body", "validation_error")
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        part = _part_from_headers(head.decode("utf-8", "replace"), content)
+        if part is not None:
+            parts[part.name] = part
+    return parts
+
+
+def _part_from_headers(head: str, content: bytes) -> Part | None:
+    name = filename = content_type = None
+    for line in head.strip().split("\r\n"):
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "content-type":
+            content_type = value.strip()
+        elif key.strip().lower() == "content-disposition":
+            for parameter in value.split(";")[1:]:
+                pkey, _, pvalue = parameter.strip().partition("=")
+                if pkey.lower() == "name":
+                    name = pvalue.strip('"')
+                elif pkey.lower() == "filename":
+                    filename = pvalue.strip('"')
+    if name is None:
+        return None
+    return Part(name, content, filename, content_type)
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """A query string as a dict (the last of repeated keys wins; the API takes comma lists)."""
+    return dict(parse_qsl(raw, keep_blank_values=True)) if raw else {}
