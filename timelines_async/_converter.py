@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
 
@@ -94,7 +94,7 @@ def _structure_labels(value: object, _: object) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise TypeError(f"expected a list, got {type(value).__name__}")
     return tuple(
-        item["name"] if isinstance(item, dict) and "name" in item else _structure_str(item, str)
+        _structure_str(item["name"] if isinstance(item, dict) and "name" in item else item, str)
         for item in value
     )
 
@@ -135,6 +135,11 @@ def _structure_optional_reactions(value: object, _: object) -> Reactions | None:
     return None if value is None else _structure_reactions(value, _)
 
 
+def _is_homogeneous_tuple(annotation: object) -> bool:
+    args = get_args(annotation)
+    return get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
 def _is(annotation: object) -> Callable[[Any], bool]:
     return lambda candidate: bool(candidate == annotation)
 
@@ -147,6 +152,17 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(Reactions, _structure_reactions)
+
+    def structure_tuple(value: object, annotation: Any) -> tuple[Any, ...]:
+        """`tuple[X, ...]` fields: `null` is an empty tuple, like an absent field."""
+        if value is None:
+            return ()
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        (item_type, _) = get_args(annotation)
+        return tuple(conv.structure(item, item_type) for item in value)
+
+    conv.register_structure_hook_func(_is_homogeneous_tuple, structure_tuple)
     exact: dict[Any, Any] = {
         datetime | None: _structure_datetime,
         tuple[str, ...]: _structure_labels,

@@ -1,0 +1,250 @@
+"""`_converter`: lenient structuring of the API's answers into the frozen models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from timelines_async import (
+    Chat,
+    FileInfo,
+    Message,
+    MessageStatus,
+    MessageType,
+    Reactions,
+    ReactionUser,
+    StatusChange,
+    Teammate,
+    UnexpectedResponseError,
+    Webhook,
+    WebhookEventType,
+    Workspace,
+)
+from timelines_async._converter import parse_timestamp, structure
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "2024-01-08 10:35:18 +0200",
+            datetime(2024, 1, 8, 10, 35, 18, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        (
+            "2024-01-08 10:35:18 -0530",
+            datetime(2024, 1, 8, 10, 35, 18, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
+        ),
+        ("2026-07-17T09:00:00Z", datetime(2026, 7, 17, 9, 0, tzinfo=UTC)),
+        ("2026-07-17 09:00", datetime(2026, 7, 17, 9, 0, tzinfo=UTC)),  # no offset: UTC
+        ("", None),
+        (None, None),
+    ],
+)
+def test_timestamps_become_aware_datetimes(raw: str | None, expected: datetime | None) -> None:
+    parsed = parse_timestamp(raw)
+    assert parsed == expected
+    if parsed is not None:
+        assert parsed.tzinfo is not None
+        assert parsed.utcoffset() == expected.utcoffset()  # type: ignore[union-attr]
+
+
+def test_model_timestamps_are_aware() -> None:
+    chat = structure(
+        {"id": 1, "created_timestamp": "2024-01-08 10:35:18 +0200"}, Chat, what="a chat"
+    )
+    assert chat.created_timestamp == datetime(2024, 1, 8, 8, 35, 18, tzinfo=UTC)
+    assert chat.created_timestamp is not None
+    assert chat.created_timestamp.tzinfo is not None
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1000001", 1000001), (1000001, 1000001)])
+def test_numeric_string_ids_become_int(raw: object, expected: int) -> None:
+    assert structure({"id": raw}, Chat, what="a chat").id == expected
+    message = structure({"uid": "m", "chat_id": raw}, Message, what="a message")
+    assert message.chat_id == expected
+    assert structure({"id": raw, "event_type": "chat:new", "url": "u"}, Webhook, what="w").id == (
+        expected
+    )
+
+
+def test_unknown_fields_are_ignored() -> None:
+    chat = structure(
+        {"id": 5, "name": "A", "brand_new_field": {"x": 1}, "another": [1, 2]},
+        Chat,
+        what="a chat",
+    )
+    assert chat == Chat(id=5, name="A")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Delivered", MessageStatus.DELIVERED),
+        ("delivered", MessageStatus.DELIVERED),
+        ("READ", MessageStatus.READ),
+        ("pending", MessageStatus.PENDING),
+    ],
+)
+def test_known_enum_values_match_case_insensitively(raw: str, expected: MessageStatus) -> None:
+    message = structure({"uid": "m", "status": raw}, Message, what="a message")
+    assert message.status is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("Note", MessageType.NOTE), ("WHATSAPP", MessageType.WHATSAPP)]
+)
+def test_message_types_match_case_insensitively(raw: str, expected: MessageType) -> None:
+    assert structure({"uid": "m", "message_type": raw}, Message, what="m").message_type is expected
+
+
+def test_unknown_enum_values_are_kept_as_strings() -> None:
+    message = structure(
+        {"uid": "m", "status": "Teleported", "message_type": "hologram"}, Message, what="m"
+    )
+    assert message.status == "Teleported"
+    assert not isinstance(message.status, MessageStatus)
+    assert message.message_type == "hologram"
+    hook = structure(
+        {"id": 1, "event_type": "waba:template:approved", "url": "u"}, Webhook, what="w"
+    )
+    assert hook.event_type == "waba:template:approved"
+    known = structure({"id": 1, "event_type": "Chat:New", "url": "u"}, Webhook, what="w")
+    assert known.event_type is WebhookEventType.CHAT_NEW
+    change = structure({"status": "Bounced"}, StatusChange, what="s")
+    assert change.status == "Bounced"
+
+
+@pytest.mark.parametrize(
+    "payload", [{"uid": "m"}, {"uid": "m", "text": None, "status": None, "timestamp": None}]
+)
+def test_null_and_absent_are_both_none(payload: dict[str, Any]) -> None:
+    message = structure(payload, Message, what="a message")
+    assert message.text is None
+    assert message.status is None
+    assert message.timestamp is None
+    assert message.reactions is None
+
+
+@pytest.mark.parametrize("value", [None, []])
+def test_null_or_empty_collections_are_empty(value: object) -> None:
+    chat = structure({"id": 1, "labels": value, "group_members": value}, Chat, what="a chat")
+    assert chat.labels == ()
+    assert chat.group_members == ()
+    mate = structure({"user_id": 3, "whatsapp_accounts": value}, Teammate, what="a teammate")
+    assert mate.whatsapp_accounts == ()
+
+
+def test_reactions_in_the_old_emoji_to_count_shape() -> None:
+    message = structure({"uid": "m", "reactions": {"👍": "2", "❤️": "1"}}, Message, what="a message")
+    assert message.reactions == Reactions(reactions={"👍": 2, "❤️": 1}, total=3)
+
+
+def test_reactions_in_the_new_users_reactions_total_shape() -> None:
+    payload = {
+        "users": [
+            {"name": "Ann", "phone": "+1555", "reaction": "👍", "current": False},
+            {"name": "Me", "phone": "+1666", "reaction": "👍", "current": True},
+        ],
+        "reactions": {"👍": 2},
+        "total": 2,
+    }
+    reactions = structure(payload, Reactions, what="reactions")
+    assert reactions.total == 2
+    assert reactions.reactions == {"👍": 2}
+    assert reactions.users == (
+        ReactionUser(name="Ann", phone="+1555", reaction="👍", current=False),
+        ReactionUser(name="Me", phone="+1666", reaction="👍", current=True),
+    )
+    message = structure({"uid": "m", "reactions": payload}, Message, what="m")
+    assert message.reactions == reactions
+
+
+def test_new_reactions_shape_without_total_sums_the_counts() -> None:
+    reactions = structure({"users": [], "reactions": {"👍": "3", "🎉": 1}}, Reactions, what="r")
+    assert reactions.total == 4
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (["vip", "enterprise"], ("vip", "enterprise")),
+        ([{"name": "vip"}, {"name": "enterprise", "color": "red"}], ("vip", "enterprise")),
+        (["vip", {"name": "enterprise"}], ("vip", "enterprise")),
+    ],
+)
+def test_labels_as_strings_or_name_objects(labels: list[object], expected: tuple[str, ...]) -> None:
+    assert structure({"id": 1, "labels": labels}, Chat, what="a chat").labels == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(True, True), ("true", True), ("False", False), (0, False), (1, True)]
+)
+def test_booleans_accept_the_api_spellings(raw: object, expected: bool) -> None:
+    assert structure({"id": 1, "closed": raw}, Chat, what="a chat").closed is expected
+
+
+def test_workspace_quotas_read_as_nested_models() -> None:
+    workspace = structure(
+        {
+            "plan": "business",
+            "messaging_quota": {
+                "total": "500",
+                "used": 120,
+                "period_start": "2026-01-01 00:00:00 +0000",
+                "period_end": "2026-02-01 00:00:00 +0000",
+            },
+            "seats": {"total": 5, "used": 5},
+        },
+        Workspace,
+        what="the workspace",
+    )
+    assert workspace.plan == "business"
+    assert workspace.messaging_quota is not None
+    assert workspace.messaging_quota.total == 500
+    assert workspace.messaging_quota.remaining == 380
+    assert workspace.seats is not None
+    assert workspace.seats.remaining == 0
+    assert workspace.api_calls_quota is None
+
+
+def test_file_info_reads_uploaded_at() -> None:
+    info = structure(
+        {"uid": "f", "size": "1024", "uploaded_at": "2026-01-01 10:00:00 +0100"},
+        FileInfo,
+        what="a file",
+    )
+    assert info.size == 1024
+    assert info.uploaded_at == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("payload", "cls"),
+    [
+        ({"name": "no id"}, Chat),
+        ({"id": "abc"}, Chat),
+        ({"id": 1.5}, Chat),
+        ({"id": True}, Chat),
+        ({"id": 1, "closed": "yes"}, Chat),
+        ({"id": 1, "created_timestamp": "yesterday"}, Chat),
+        ({"id": 1, "created_timestamp": 1700000000}, Chat),
+        ({"id": 1, "labels": "vip"}, Chat),
+        ({"id": 1, "name": {"first": "A"}}, Chat),
+        ({"uid": "m", "reactions": ["👍"]}, Message),
+        ({"uid": "m", "reactions": {"👍": "many"}}, Message),
+        ([{"id": 1}], Chat),
+        ("a chat", Chat),
+        (None, Chat),
+        (42, Message),
+    ],
+)
+def test_a_wrong_shape_is_an_unexpected_response_error(payload: object, cls: type[Any]) -> None:
+    with pytest.raises(UnexpectedResponseError) as info:
+        structure(payload, cls, what="the thing")
+    assert "the thing" in str(info.value)
+
+
+def test_a_wrong_shape_inside_a_list_is_an_unexpected_response_error() -> None:
+    with pytest.raises(UnexpectedResponseError):
+        structure([{"id": 1}, {"id": "x"}], list[Chat], what="a chats page")
