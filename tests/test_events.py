@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -181,6 +182,7 @@ def test_every_spec_example_parses_into_its_class_with_every_field(
     expected = EXPECTED_CLASS.get(payload["event_type"], UnknownEvent)
     assert type(event) is expected, key
     assert event.event_type == payload["event_type"]
+    assert _conforms(event, type(event))
     if isinstance(event, UnknownEvent):
         assert event.payload == payload
     else:
@@ -561,12 +563,38 @@ _typed_bodies = st.builds(
 )
 
 
+def _conforms(value: Any, hint: Any) -> bool:
+    """`value` has the type its annotation promises, all the way down."""
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if origin is tuple:
+        return isinstance(value, tuple) and all(_conforms(item, args[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
+    if attrs.has(hint):
+        hints = typing.get_type_hints(hint)
+        return isinstance(value, hint) and all(
+            _conforms(getattr(value, f.name), hints[f.name]) for f in attrs.fields(hint)
+        )
+    if hint is datetime:
+        return isinstance(value, datetime) and value.utcoffset() is not None
+    if hint in (int, bool):
+        return type(value) is hint
+    return isinstance(value, hint)
+
+
 def _parse_or_reject(body: Any) -> Event | None:
     try:
         event = parse_event(body)
     except InvalidEventError:
         return None
-    assert isinstance(event, EVENT_CLASSES)
+    assert _conforms(event, type(event)), event
     assert len(dedup_key(event)) == 32
     return event
 
