@@ -92,9 +92,20 @@ def check_uid(field: str, value: object) -> str:
     return text
 
 
+def _str_items(field: str, value: object) -> list[str]:
+    """One string or an iterable of them, as a list (items are checked by the caller)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | bytearray) or not isinstance(value, Iterable):
+        raise InvalidRequestError(
+            field, f"must be a string or an iterable of strings, not {type(value).__name__}"
+        )
+    return list(value)
+
+
 def csv_param(field: str, value: str | Iterable[str]) -> str:
     """A filter that takes one or several strings, sent comma-joined in one parameter."""
-    items = [value] if isinstance(value, str) else list(value)
+    items = _str_items(field, value)
     if not items:
         raise InvalidRequestError(field, "must name at least one value")
     for item in items:
@@ -119,7 +130,7 @@ def timestamp_param(field: str, value: object) -> str:
 
 def labels_list(field: str, labels: str | Iterable[str]) -> list[str]:
     """One label or several, each at most 64 characters."""
-    items = [labels] if isinstance(labels, str) else list(labels)
+    items = _str_items(field, labels)
     for label in items:
         check_text(field, label, max_length=MAX_LABEL, allow_empty=False)
     return items
