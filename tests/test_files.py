@@ -532,3 +532,64 @@ async def test_a_bad_destination_is_refused_before_sending(
         await tl.files.download(UID, dest)
     assert caught.value.field == "dest"
     assert not route.called
+
+
+# --- the same stream serves message sends ------------------------------------------------
+
+
+async def test_send_file_streams_an_async_iterator_with_its_caption(
+    router: respx.MockRouter,
+) -> None:
+    route = router.post(f"{BASE}/chats/7/file_message").mock(return_value=ok({"message_uid": "m1"}))
+    async with TimelinesClient(
+        TOKEN, base_url=BASE, requests_per_second=None, send_interval=0
+    ) as tl:
+        sent = await tl.messages.send_file(
+            7, chunks_of(b"%PDF", b"-1.4"), filename="q3.pdf", caption="Q3 report"
+        )
+    assert sent.message_uid == "m1"
+    parts = parse_multipart(route.calls.last.request)
+    assert payload(parts["file"]) == b"%PDF-1.4"
+    assert payload(parts["caption"]) == b"Q3 report"
+    assert payload(parts["filename"]) == b"q3.pdf"
+
+
+async def test_send_voice_sends_only_the_file_part(router: respx.MockRouter) -> None:
+    route = router.post(f"{BASE}/chats/7/voice_message").mock(
+        return_value=ok({"message_uid": "m1"})
+    )
+    async with TimelinesClient(
+        TOKEN, base_url=BASE, requests_per_second=None, send_interval=0
+    ) as tl:
+        await tl.messages.send_voice(7, io.BytesIO(b"OggS"))
+    parts = parse_multipart(route.calls.last.request)
+    assert list(parts) == ["file"]
+    assert payload(parts["file"]) == b"OggS"
+
+
+# --- secrets stay out of logs and errors -------------------------------------------------
+
+
+async def test_no_token_in_the_logs_and_no_signed_url_in_ours(
+    tl: TimelinesClient,
+    router: respx.MockRouter,
+    file_urls: respx.Route,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    router.post(f"{BASE}/files_upload").mock(
+        side_effect=[
+            httpx.Response(429, json={"status": "error", "message": "slow"}),
+            ok(file_json()),
+        ]
+    )
+    router.get(storage_url(1)).mock(return_value=httpx.Response(403, text="expired"))
+    router.get(storage_url(2)).mock(return_value=httpx.Response(200, content=b"ok"))
+    await tl.files.upload(b"abc")
+    await tl.files.download(UID, io.BytesIO())
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name == "timelines_async")
+    assert "fresh one" in ours, "the refresh is logged"
+    assert TOKEN not in caplog.text
+    # httpx's own INFO line names the URL it fetched; our log lines never do.
+    assert "signature=" not in ours
+    assert TOKEN not in repr(tl) + repr(tl.files)
