@@ -221,7 +221,7 @@ def _nested(payload: dict[str, Any], core: str) -> dict[str, Any]:
     flat = dict(data)
     chat = _compact(
         chat_id=flat.get("chat_id"),
-        full_name=flat.get("chat_name", flat.get("full_name")),
+        full_name=flat.get("chat_name"),
         chat_url=flat.get("chat_url"),
         is_group=flat.get("is_group"),
         responsible_name=flat.get("responsible_name"),
