@@ -82,7 +82,12 @@ async def export_workspace(
     complete = False
     try:
         run = _Run(client, store, state, progress)
-        await run.run()
+        try:
+            await run.run()
+        except BaseExceptionGroup as group:
+            # The task groups' wrapping is ours, not the caller's business: raise
+            # the error itself (a ServerError, a StoreError, ...).
+            raise _first_error(group) from None
         complete = True
     finally:
         with anyio.CancelScope(shield=True):
@@ -94,6 +99,11 @@ async def export_workspace(
         messages=run.messages,
         seconds=time.monotonic() - started,
     )
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 class _Run:
