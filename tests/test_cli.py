@@ -1,0 +1,270 @@
+"""The `timelines-async` command line through its entry function `main([...])`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from timelines_async.cli import main
+from timelines_async.testing import FakeTimelines
+
+TOKEN = "fake-token"
+
+
+def free_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` over HTTP on a free 127.0.0.1 port in a thread; yields its API base URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/integrations/api"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
+def count(path: Path, table: str) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        value: int = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return value
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.delenv("TIMELINES_API_TOKEN", raising=False)
+    monkeypatch.delenv("TIMELINES_BASE_URL", raising=False)
+    return monkeypatch
+
+
+def test_demo_exports_the_seeded_workspace_and_prints_exact_counts(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.sqlite"
+    fake = FakeTimelines(seed=5, chats=30)  # the same seeded workspace the demo builds
+    messages = sum(len(fake.messages_of(chat_id)) for chat_id in fake.chats)
+
+    assert main(["demo", "--out", str(out), "--chats", "30", "--seed", "5"]) == 0
+
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    assert f"Exported 30 chats (30 read, 0 unchanged) and {messages:,} new messages" in printed.out
+    assert "Exported 30 chats (3 read, 27 unchanged) and 3 new messages" in printed.out
+    assert f"chats: 30 rows, messages: {messages + 3:,} rows, sync_state: 30 rows" in printed.out
+    assert (count(out, "chats"), count(out, "messages")) == (30, messages + 3)
+
+
+def test_demo_run_twice_replaces_its_own_database(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.sqlite"
+    assert main(["demo", "--out", str(out), "--chats", "10"]) == 0
+    first = count(out, "messages")
+    capsys.readouterr()
+
+    assert main(["demo", "--out", str(out), "--chats", "10"]) == 0
+
+    assert count(out, "messages") == first
+    assert "Exported 10 chats (10 read, 0 unchanged)" in capsys.readouterr().out
+
+
+def test_demo_refuses_to_overwrite_a_file_it_did_not_write(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "precious.sqlite"
+    out.write_bytes(b"user data")
+
+    assert main(["demo", "--out", str(out)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "is not a demo database" in err
+    assert out.read_bytes() == b"user data"
+
+
+def test_export_against_a_served_fake_then_incrementally(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeTimelines(seed=2, chats=25, token=TOKEN)
+    messages = sum(len(fake.messages_of(chat_id)) for chat_id in fake.chats)
+    out = tmp_path / "workspace.sqlite"
+    env.setenv("TIMELINES_API_TOKEN", TOKEN)
+    with served(fake) as base_url:
+        args = ["export", "--out", str(out), "--base-url", base_url, "--requests-per-second", "0"]
+        assert main(args) == 0
+        fake.receive_message(next(iter(fake.chats)), "hello again")
+        assert main([*args, "--max-concurrency", "2"]) == 0
+
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    first, second = printed.out.splitlines()
+    assert first.startswith(
+        f"Exported 25 chats (25 read, 0 unchanged) and {messages:,} new messages"
+    )
+    assert second.startswith("Exported 25 chats (1 read, 24 unchanged) and 1 new messages")
+    assert count(out, "messages") == messages + 1
+    assert TOKEN not in printed.out
+
+
+def test_export_to_jsonl(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = FakeTimelines(seed=2, chats=8, token=TOKEN)
+    out = tmp_path / "workspace.jsonl"
+    env.setenv("TIMELINES_API_TOKEN", TOKEN)
+    with served(fake) as base_url:
+        args = ["export", "--jsonl", str(out), "--base-url", base_url, "--requests-per-second", "0"]
+        assert main(args) == 0
+
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["chat"]["id"] for line in lines if "chat" in line) == sorted(fake.chats)
+    assert capsys.readouterr().out.startswith("Exported 8 chats")
+
+
+def test_progress_bars_only_on_a_terminal_and_never_the_token(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("TTY_COMPATIBLE", "1")  # rich treats the captured output as a terminal
+    env.setenv("TTY_INTERACTIVE", "0")
+    assert main(["demo", "--out", str(tmp_path / "demo.sqlite"), "--chats", "5"]) == 0
+
+    out = capsys.readouterr().out
+    assert "chats" in out
+    assert "5/5" in out
+    assert TOKEN not in out
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (None, "no API token"),
+        ("wrong-token-1234", "the API refused the token (401)"),
+    ],
+    ids=["missing", "rejected"],
+)
+def test_export_token_problems_are_one_line_errors(
+    tmp_path: Path,
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    token: str | None,
+    expected: str,
+) -> None:
+    if token is not None:
+        env.setenv("TIMELINES_API_TOKEN", token)
+    fake = FakeTimelines(seed=0, chats=3, token=TOKEN)
+    with served(fake) as base_url:
+        code = main(["export", "--out", str(tmp_path / "x.sqlite"), "--base-url", base_url])
+
+    printed = capsys.readouterr()
+    assert code == 1
+    assert printed.out == ""
+    assert printed.err.startswith("timelines-async: error: ")
+    assert expected in printed.err
+    assert printed.err.count("\n") == 1
+    assert "Traceback" not in printed.err
+    assert token is None or token not in printed.err
+
+
+def test_unreachable_server_is_a_one_line_error(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("TIMELINES_API_TOKEN", "secret-token-5678")
+    base_url = f"http://127.0.0.1:{free_port()}/integrations/api"
+
+    code = main(
+        [
+            "export",
+            "--out",
+            str(tmp_path / "x.sqlite"),
+            "--base-url",
+            base_url,
+            "--max-retries",
+            "0",
+        ]
+    )
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"timelines-async: error: cannot reach {base_url}")
+    assert err.count("\n") == 1
+    assert "secret-token-5678" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["export"],
+        ["export", "--out", "a.sqlite", "--jsonl", "a.jsonl"],
+        ["export", "--out", "a.sqlite", "--max-concurrency", "0"],
+        ["fake-server", "--fault-5xx", "1.5"],
+        ["demo", "--chats", "none"],
+        ["no-such-command"],
+    ],
+)
+def test_usage_errors_exit_2_before_doing_anything(
+    argv: list[str], env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert "usage: timelines-async" in capsys.readouterr().err
+
+
+def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "export", "fake-server"):
+        assert command in out
+
+
+def test_fake_server_serves_the_api_until_stopped() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "timelines_async.cli", "fake-server", "--port", str(port)]
+    with subprocess.Popen(
+        [*command, "--chats", "7"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            lines = [process.stdout.readline() for _ in range(3)]
+            base_url = f"http://127.0.0.1:{port}/integrations/api"
+            assert lines[1] == f"  export TIMELINES_BASE_URL={base_url}\n"
+            assert lines[2] == f"  export TIMELINES_API_TOKEN={TOKEN}\n"
+            answer = httpx.get(f"{base_url}/chats", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert answer.status_code == 200
+            assert len(answer.json()["data"]["chats"]) == 7
+        finally:
+            process.terminate()
+            process.wait(10)
+        assert "Traceback" not in process.stderr.read()

@@ -1,0 +1,341 @@
+"""The workspace export (`timelines_async.export`) end to end against the fake server."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+import httpx
+import pytest
+
+from timelines_async import Chat, Message, ServerError, TimelinesClient, TransportError
+from timelines_async.export import (
+    ExportProgress,
+    JSONLStore,
+    SQLiteStore,
+    StoreError,
+    export_workspace,
+)
+from timelines_async.testing import FakeTimelines, Faults
+
+pytestmark = pytest.mark.anyio
+
+TABLES = ("chats", "messages", "sync_state", "meta")
+
+
+def contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in key order: two equal results mean two equal databases."""
+    with closing(sqlite3.connect(path)) as db:
+        return {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES
+        }
+
+
+def rows(path: Path, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(query, params).fetchall()
+
+
+def message_requests(fake: FakeTimelines, since: int = 0) -> list[Any]:
+    return [r for r in fake.requests[since:] if r.path.endswith("/messages")]
+
+
+def total_messages(fake: FakeTimelines) -> int:
+    return sum(len(fake.messages_of(chat_id)) for chat_id in fake.chats)
+
+
+@pytest.fixture
+def fake() -> FakeTimelines:
+    return FakeTimelines(seed=1, chats=20)  # histories of 0 to 253 messages
+
+
+@pytest.fixture
+async def tl(fake: FakeTimelines) -> AsyncIterator[TimelinesClient]:
+    async with fake.client() as client:
+        yield client
+
+
+async def test_export_stores_every_chat_and_message_of_the_workspace_once(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.sqlite"
+    summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert (summary.chats, summary.chats_updated, summary.chats_unchanged) == (20, 20, 0)
+    assert summary.messages == total_messages(fake)
+    stored_chats = dict(rows(out, "SELECT id, name FROM chats"))
+    assert stored_chats == {chat_id: chat.name for chat_id, chat in fake.chats.items()}
+    for chat_id in fake.chats:
+        stored = rows(
+            out, "SELECT uid, text FROM messages WHERE chat_id = ? ORDER BY rowid", chat_id
+        )
+        assert stored == [(m.uid, m.text) for m in fake.messages_of(chat_id)]
+    assert rows(out, "SELECT COUNT(*) FROM sync_state WHERE complete = 1") == [(20,)]
+
+
+async def test_stored_rows_hold_every_field_of_the_models_as_the_api_serves_them(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.sqlite"
+    await export_workspace(tl, SQLiteStore(out))
+    chat = await tl.chats.get(next(iter(fake.chats)))
+    history = await tl.messages.list(chat.id, order="asc").collect()
+
+    with closing(sqlite3.connect(out)) as db:
+        db.row_factory = sqlite3.Row
+        chat_row = dict(db.execute("SELECT * FROM chats WHERE id = ?", (chat.id,)).fetchone())
+        message_rows = [
+            dict(row)
+            for row in db.execute(
+                "SELECT * FROM messages WHERE chat_id = ? ORDER BY rowid", (chat.id,)
+            )
+        ]
+
+    assert list(chat_row) == [field.name for field in attrs.fields(Chat)]
+    assert json.loads(chat_row["labels"]) == list(chat.labels)
+    assert chat_row["name"] == chat.name
+    assert chat_row["created_timestamp"] == chat.created_timestamp.isoformat()  # type: ignore[union-attr]
+    assert [list(row) for row in message_rows] == [[f.name for f in attrs.fields(Message)]] * len(
+        history
+    )
+    assert [row["uid"] for row in message_rows] == [message.uid for message in history]
+    assert [row["from_me"] for row in message_rows] == [int(bool(m.from_me)) for m in history]
+
+
+async def test_second_run_reads_only_new_messages_of_changed_chats(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.sqlite"
+    await export_workspace(tl, SQLiteStore(out))
+    changed = sorted(fake.chats)[3:5]
+    newest_before = {chat_id: fake.messages_of(chat_id)[-1].uid for chat_id in changed}
+    for chat_id in changed:
+        fake.receive_message(chat_id, f"new in {chat_id}")
+    before = len(fake.requests)
+
+    summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert (summary.chats_updated, summary.chats_unchanged, summary.messages) == (2, 18, 2)
+    reads = message_requests(fake, before)
+    assert sorted((r.path, r.query.get("after_message")) for r in reads) == sorted(
+        (f"/chats/{chat_id}/messages", newest_before[chat_id]) for chat_id in changed
+    )
+    assert {r.query.get("sorting_order") for r in reads} == {"asc"}
+    for chat_id in changed:
+        assert rows(
+            out, "SELECT text FROM messages WHERE uid = ?", fake.messages_of(chat_id)[-1].uid
+        ) == [(f"new in {chat_id}",)]
+    assert rows(out, "SELECT COUNT(*) FROM messages") == [(total_messages(fake),)]
+
+
+async def test_run_without_changes_reads_no_history(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.sqlite"
+    await export_workspace(tl, SQLiteStore(out))
+    before = len(fake.requests)
+    first = contents(out)
+
+    summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert (summary.chats_updated, summary.chats_unchanged, summary.messages) == (0, 20, 0)
+    assert message_requests(fake, before) == []
+    assert {r.path for r in fake.requests[before:]} == {"/chats"}
+    assert contents(out) == first
+
+
+def cancel_when(
+    condition: Callable[[ExportProgress], bool], scope: anyio.CancelScope
+) -> Callable[[ExportProgress], None]:
+    def progress(state: ExportProgress) -> None:
+        if condition(state):
+            scope.cancel()
+
+    return progress
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [
+        pytest.param(lambda p: p.chats_done >= 1, id="after-first-chat"),
+        pytest.param(lambda p: p.chats_done >= 7, id="after-7-chats"),
+        pytest.param(lambda p: p.messages >= 333, id="inside-a-history"),
+    ],
+)
+async def test_cancelled_run_resumes_to_the_same_database_as_a_clean_run(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, stop: Callable[[ExportProgress], bool]
+) -> None:
+    clean, resumed = tmp_path / "clean.sqlite", tmp_path / "resumed.sqlite"
+    await export_workspace(tl, SQLiteStore(clean))
+
+    with anyio.CancelScope() as scope:
+        await export_workspace(tl, SQLiteStore(resumed), progress=cancel_when(stop, scope))
+    assert scope.cancelled_caught
+    interrupted = contents(resumed)
+    assert 0 < len(interrupted["messages"]) < len(contents(clean)["messages"])
+    before = len(fake.requests)
+    summary = await export_workspace(tl, SQLiteStore(resumed))
+
+    assert contents(resumed) == contents(clean)
+    assert summary.messages == len(contents(clean)["messages"]) - len(interrupted["messages"])
+    complete_before = {row[0] for row in interrupted["sync_state"] if row[3]}
+    read_again = {int(r.path.split("/")[-2]) for r in message_requests(fake, before)}
+    assert read_again.isdisjoint(complete_before)
+
+
+class FailAfter(httpx.AsyncBaseTransport):
+    """The network goes down after `n` requests."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, n: int) -> None:
+        self.inner, self.left = inner, n
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.left -= 1
+        if self.left < 0:
+            raise httpx.ConnectError("network down", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("failing_request", [2, 15, 30])
+async def test_run_failed_by_the_network_resumes_to_the_same_database(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, failing_request: int
+) -> None:
+    clean, resumed = tmp_path / "clean.sqlite", tmp_path / "resumed.sqlite"
+    await export_workspace(tl, SQLiteStore(clean))
+    transport = FailAfter(httpx.ASGITransport(app=fake), failing_request)
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        TimelinesClient(
+            fake.token,
+            base_url=tl.base_url,
+            http_client=http,
+            max_retries=0,
+            requests_per_second=None,
+        ) as broken,
+    ):
+        with pytest.raises(TransportError):
+            await export_workspace(broken, SQLiteStore(resumed))
+
+    await export_workspace(tl, SQLiteStore(resumed))
+
+    assert contents(resumed) == contents(clean)
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        Faults(seed=1, server_error=0.15),
+        Faults(seed=2, rate_limited=0.15, retry_after=0.0),
+        Faults(seed=3, dropped=0.1, not_sent=0.05),
+    ],
+    ids=["5xx", "429", "dropped"],
+)
+async def test_export_completes_through_faults_by_retrying(tmp_path: Path, faults: Faults) -> None:
+    fake = FakeTimelines(seed=1, chats=20, faults=faults)
+    out = tmp_path / "export.sqlite"
+    backoffs: list[float] = []
+
+    async def record_backoff(seconds: float) -> None:  # the clock seam: no real waiting
+        backoffs.append(seconds)
+
+    async with fake.client(max_retries=10) as tl:
+        tl._http._sleep = record_backoff
+        summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert summary.chats == 20
+    assert summary.messages == total_messages(fake)
+    assert rows(out, "SELECT COUNT(*) FROM messages") == [(total_messages(fake),)]
+    assert len(backoffs) == sum(fake.faults_injected.values()) > 0
+
+
+async def test_an_api_error_is_raised_as_itself_not_wrapped_in_a_group(tmp_path: Path) -> None:
+    fake = FakeTimelines(seed=1, chats=20, faults=Faults(seed=5, server_error=0.2))
+    async with fake.client(max_retries=0) as tl:
+        with pytest.raises(ServerError, match=r"GET /chats\S* -> 503"):
+            await export_workspace(tl, SQLiteStore(tmp_path / "export.sqlite"))
+
+
+async def test_progress_reports_growing_totals_and_ends_complete(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    seen: list[ExportProgress] = []
+    await export_workspace(tl, SQLiteStore(tmp_path / "export.sqlite"), progress=seen.append)
+
+    assert seen[-1] == ExportProgress(
+        chats_listed=20, listing_done=True, chats_done=20, messages=total_messages(fake)
+    )
+    for earlier, later in itertools.pairwise(seen):
+        assert later.chats_done >= earlier.chats_done
+        assert later.messages >= earlier.messages
+        assert later.chats_done <= later.chats_listed
+
+
+async def test_jsonl_export_writes_each_chat_then_its_messages_once(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.jsonl"
+    for _ in range(2):  # a second run replaces the file: JSON Lines is always a full export
+        summary = await export_workspace(tl, JSONLStore(out))
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+    assert summary.chats_updated == 20
+    chats = [line["chat"] for line in lines if "chat" in line]
+    messages = [line["message"] for line in lines if "message" in line]
+    assert len(chats) + len(messages) == len(lines)
+    assert sorted(chat["id"] for chat in chats) == sorted(fake.chats)
+    assert len(messages) == total_messages(fake) == len({m["uid"] for m in messages})
+    position = {("chat", c["id"]): i for i, line in enumerate(lines) if (c := line.get("chat"))}
+    for i, line in enumerate(lines):
+        if "message" in line:
+            assert position[("chat", line["message"]["chat_id"])] < i
+    assert os.listdir(tmp_path) == [out.name]
+
+
+async def test_interrupted_jsonl_export_keeps_the_previous_file(
+    tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.jsonl"
+    out.write_text("previous export\n", encoding="utf-8")
+
+    with anyio.CancelScope() as scope:
+        await export_workspace(
+            tl, JSONLStore(out), progress=cancel_when(lambda p: p.messages > 0, scope)
+        )
+
+    assert scope.cancelled_caught
+    assert out.read_text(encoding="utf-8") == "previous export\n"
+    assert os.listdir(tmp_path) == [out.name]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a database at all, just text" * 10, "not usable as an export database"),
+        (None, "did not write"),
+    ],
+    ids=["not-sqlite", "someone-elses-sqlite"],
+)
+async def test_store_refuses_files_it_did_not_write_before_any_request(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    out = tmp_path / "theirs.sqlite"
+    if content is None:
+        with closing(sqlite3.connect(out)) as db:
+            db.execute("CREATE TABLE chats (whatever TEXT)")
+    else:
+        out.write_bytes(content)
+    original = out.read_bytes()
+
+    with pytest.raises(StoreError, match=message):
+        await export_workspace(tl, SQLiteStore(out))
+
+    assert fake.requests == []
+    assert out.read_bytes() == original

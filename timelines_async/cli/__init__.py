@@ -1,0 +1,63 @@
+"""The `timelines-async` command line (optional extra `cli`).
+
+Each command is one module of this package exposing `register(subparsers)`,
+which adds its subparser and sets `run` to an async function `(args) -> int`.
+Modules are found by name, so a new command is a new module and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import anyio
+
+from .._exceptions import TimelinesError
+
+__all__ = ["main"]
+
+PROG = "timelines-async"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Command line for the TimelinesAI Public API (WhatsApp team inbox)."
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda found: found.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; the exit status (errors are one line on stderr, never a traceback)."""
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("rich", "uvicorn"):
+            raise
+        print(
+            f"{PROG}: error: the command line needs the cli extra "
+            "(pip install 'timelines-async[cli]')",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        return exc.code if isinstance(exc.code, int) else 2
+    from ._common import describe
+
+    try:
+        code: int = anyio.run(args.run, args)
+    except TimelinesError as exc:
+        print(f"{PROG}: error: {describe(exc, args)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return code

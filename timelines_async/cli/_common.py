@@ -1,0 +1,134 @@
+"""What the commands share: client options, one-line errors, progress bars, argument types.
+
+The token is read from `TIMELINES_API_TOKEN` only (never a flag: flags show up
+in process listings and shell history) and nothing here ever prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .._client import TimelinesClient
+from .._exceptions import AuthenticationError, ConfigurationError, TimelinesError, TransportError
+from ..export import ExportProgress, ExportSummary, ProgressCallback
+
+__all__ = [
+    "add_client_options",
+    "client_from_args",
+    "describe",
+    "export_progress",
+    "fraction",
+    "non_negative",
+    "positive_int",
+    "summary_line",
+]
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 1, not {text!r}")
+    return value
+
+
+def add_client_options(parser: argparse.ArgumentParser) -> None:
+    """`--base-url` and the client's knobs; the token comes from TIMELINES_API_TOKEN."""
+    group = parser.add_argument_group("API client (token from TIMELINES_API_TOKEN)")
+    group.add_argument(
+        "--base-url",
+        help="API base URL (default: TIMELINES_BASE_URL, else the production API)",
+    )
+    group.add_argument(
+        "--max-concurrency", type=positive_int, help="requests in flight at once (default 4)"
+    )
+    group.add_argument(
+        "--requests-per-second",
+        type=non_negative,
+        help="pace all requests (default 2; 0 turns pacing off)",
+    )
+    group.add_argument(
+        "--max-retries", type=int, choices=range(11), metavar="N", help="retries (default 4)"
+    )
+    group.add_argument("--timeout", type=non_negative, help="seconds per request (default 30)")
+
+
+def client_from_args(args: argparse.Namespace) -> TimelinesClient:
+    options: dict[str, object] = {}
+    if args.max_concurrency is not None:
+        options["max_concurrency"] = args.max_concurrency
+    if args.requests_per_second is not None:
+        options["requests_per_second"] = args.requests_per_second or None
+    if args.max_retries is not None:
+        options["max_retries"] = args.max_retries
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    return TimelinesClient(base_url=args.base_url, **options)  # type: ignore[arg-type]
+
+
+def describe(error: TimelinesError, args: argparse.Namespace) -> str:
+    """One line for the user: what went wrong and, where it helps, what to do."""
+    if isinstance(error, AuthenticationError):
+        text = f"the API refused the token (401): {error.message}; check TIMELINES_API_TOKEN"
+    elif isinstance(error, TransportError):
+        where = getattr(args, "base_url", None) or "the API"
+        text = f"cannot reach {where}: {error}"
+    elif isinstance(error, ConfigurationError):
+        text = str(error)
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def export_progress(console: Console) -> Iterator[ProgressCallback | None]:
+    """Progress bars for chats and messages on a terminal; nothing (`None`) otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as bars:
+        chats = bars.add_task("chats", total=None)
+        messages = bars.add_task("messages", total=None)
+
+        def update(progress: ExportProgress) -> None:
+            # The total grows while the listing is read; it is final once listing_done.
+            bars.update(chats, completed=progress.chats_done, total=progress.chats_listed or None)
+            bars.update(messages, completed=progress.messages)
+            if progress.listing_done and progress.chats_done == progress.chats_listed:
+                bars.update(messages, total=progress.messages)
+
+        yield update
+
+
+def summary_line(summary: ExportSummary, where: str) -> str:
+    return (
+        f"Exported {summary.chats:,} chats ({summary.chats_updated:,} read, "
+        f"{summary.chats_unchanged:,} unchanged) and {summary.messages:,} new messages "
+        f"into {where} in {summary.seconds:.1f} s."
+    )
