@@ -433,4 +433,4 @@ async def test_a_caller_owned_http_client_is_not_closed() -> None:
         await core.request("GET", "/workspace")
         await core.aclose()
         assert not mine.is_closed
-        await core.request("GET", "/workspace")  # still usable by its owner
+        assert (await mine.get(f"{BASE}/workspace")).status_code == 200  # still the owner's

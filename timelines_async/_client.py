@@ -59,18 +59,25 @@ class TimelinesClient:
         send_limiter: SendLimiter | None = None,
     ) -> None:
         token = token if token is not None else os.environ.get("TIMELINES_API_TOKEN")
+        if token is not None and not isinstance(token, str):
+            raise ConfigurationError(f"the API token must be a string, not {type(token).__name__}")
         if not token or not token.strip():
             raise ConfigurationError(
                 "no API token: pass token=... or set TIMELINES_API_TOKEN "
                 "(TimelinesAI app -> Integrations -> Public API)"
             )
-        if any(c.isspace() for c in token.strip()) or "\x00" in token:
-            raise ConfigurationError("the API token must not contain spaces or control characters")
+        stripped = token.strip()
+        # An HTTP header carries ASCII only: anything else is a copy-paste accident (and
+        # httpx would fail later with an encoding error that holds the token).
+        if not (stripped.isascii() and stripped.isprintable()) or " " in stripped:
+            raise ConfigurationError(
+                "the API token must be printable ASCII without spaces or control characters"
+            )
         base_url = base_url or os.environ.get("TIMELINES_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must be an http(s) URL, not {base_url!r}")
         _require(
-            isinstance(max_concurrency, int) and max_concurrency >= 1,
+            _integer(max_concurrency) and max_concurrency >= 1,
             f"max_concurrency must be an integer >= 1, not {max_concurrency!r}",
         )
         _require(
@@ -82,14 +89,14 @@ class TimelinesClient:
             f"send_interval must be >= 0, not {send_interval!r}",
         )
         _require(
-            isinstance(max_retries, int) and max_retries >= 0,
+            _integer(max_retries) and max_retries >= 0,
             f"max_retries must be an integer >= 0, not {max_retries!r}",
         )
         _require(_positive(timeout), f"timeout must be > 0, not {timeout!r}")
         self.base_url = base_url.rstrip("/")
         self.send_interval = send_interval
         self._http = HTTPCore(
-            token=token.strip(),
+            token=stripped,
             base_url=self.base_url,
             timeout=timeout,
             max_concurrency=max_concurrency,
@@ -161,6 +168,10 @@ def _positive(value: object) -> bool:
         and math.isfinite(value)
         and value > 0
     )
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _require(condition: bool, message: str) -> None:

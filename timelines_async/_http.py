@@ -27,6 +27,7 @@ from ._exceptions import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     NotFoundError,
     PayloadTooLargeError,
@@ -179,11 +180,13 @@ class HTTPCore:
         self._slots = anyio.Semaphore(max_concurrency)
         self._sleep = sleep
         self._rng = rng
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"HTTPCore(base_url={self.base_url!r})"
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._owns_client:
             await self._client.aclose()
 
@@ -303,6 +306,8 @@ class HTTPCore:
 
         The token is not sent: the URL is signed and may point to another host.
         """
+        if self._closed:
+            raise ConfigurationError("the client is closed: create a new TimelinesClient")
         async with self._slots:
             try:
                 async with self._client.stream("GET", url, timeout=self._timeout) as response:
@@ -327,6 +332,8 @@ class HTTPCore:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """One attempt: slot, pace, send, read, decode. Raises `_AttemptFailed` or `APIError`."""
+        if self._closed:
+            raise ConfigurationError("the client is closed: create a new TimelinesClient")
         url = self.base_url + path
         request_headers = dict(self._auth)
         if headers:

@@ -1,0 +1,182 @@
+"""`TimelinesClient`: configuration, defaults, lifecycle and the mounted resources."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+from timelines_async import ConfigurationError, TimelinesClient
+from timelines_async._client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUESTS_PER_SECOND,
+    DEFAULT_SEND_INTERVAL,
+)
+from timelines_async.resources.chats import Chats
+from timelines_async.resources.labels import Labels
+from timelines_async.resources.messages import Messages
+
+from ._core_support import BASE, TOKEN, chat_json, ok, router
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIMELINES_API_TOKEN", raising=False)
+    monkeypatch.delenv("TIMELINES_BASE_URL", raising=False)
+
+
+def test_the_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIMELINES_API_TOKEN", TOKEN)
+    client = TimelinesClient()
+    assert client.base_url == DEFAULT_BASE_URL
+
+
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_no_token_is_a_configuration_error(token: str | None) -> None:
+    with pytest.raises(ConfigurationError, match="TIMELINES_API_TOKEN"):
+        TimelinesClient(token)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["tla abc", "tla\x00abc", "tla\nabc", "tokén-with-accent", "tla\tabc", 12345, b"tla_bytes"],
+    ids=["space", "nul", "newline", "non-ascii", "tab", "int", "bytes"],
+)
+def test_a_malformed_token_is_a_configuration_error_without_echoing_it(token: object) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        TimelinesClient(token)  # type: ignore[arg-type]
+    assert str(token) not in str(info.value)
+
+
+def test_surrounding_whitespace_in_the_token_is_ignored() -> None:
+    """Tokens pasted from a file often end with a newline."""
+    TimelinesClient(f"  {TOKEN}\n")
+
+
+def test_base_url_comes_from_the_argument_then_the_environment_then_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert TimelinesClient(TOKEN).base_url == DEFAULT_BASE_URL
+    monkeypatch.setenv("TIMELINES_BASE_URL", "https://env.example/api/")
+    assert TimelinesClient(TOKEN).base_url == "https://env.example/api"
+    assert TimelinesClient(TOKEN, base_url="http://arg.example/x").base_url == (
+        "http://arg.example/x"
+    )
+
+
+@pytest.mark.parametrize("base_url", ["app.timelines.ai/api", "ftp://x.example", "/relative"])
+def test_base_url_must_be_http(base_url: str) -> None:
+    with pytest.raises(ConfigurationError, match="base_url"):
+        TimelinesClient(TOKEN, base_url=base_url)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("max_concurrency", 0),
+        ("max_concurrency", -1),
+        ("max_concurrency", 2.5),
+        ("max_concurrency", True),
+        ("requests_per_second", 0),
+        ("requests_per_second", -1.0),
+        ("requests_per_second", math.nan),
+        ("requests_per_second", math.inf),
+        ("send_interval", -0.5),
+        ("send_interval", math.nan),
+        ("send_interval", "2"),
+        ("max_retries", -1),
+        ("max_retries", 1.5),
+        ("max_retries", True),
+        ("timeout", 0),
+        ("timeout", -3.0),
+        ("timeout", None),
+    ],
+)
+def test_bad_options_are_configuration_errors_naming_the_option(option: str, value: object) -> None:
+    with pytest.raises(ConfigurationError, match=option):
+        TimelinesClient(TOKEN, **{option: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("max_concurrency", 1),
+        ("requests_per_second", None),
+        ("requests_per_second", 0.5),
+        ("send_interval", 0),
+        ("send_interval", 0.05),
+        ("max_retries", 0),
+        ("timeout", 0.5),
+    ],
+)
+def test_edge_options_are_accepted(option: str, value: object) -> None:
+    TimelinesClient(TOKEN, **{option: value})  # type: ignore[arg-type]
+
+
+def test_defaults_match_the_documented_values() -> None:
+    """README documents these; a change must be deliberate."""
+    assert DEFAULT_MAX_CONCURRENCY == 4
+    assert DEFAULT_REQUESTS_PER_SECOND == 2.0
+    assert DEFAULT_SEND_INTERVAL == 2.0
+    assert DEFAULT_MAX_RETRIES == 4
+    assert DEFAULT_BASE_URL == "https://app.timelines.ai/integrations/api"
+
+
+def test_resources_are_mounted_lazily_and_cached() -> None:
+    client = TimelinesClient(TOKEN)
+    assert "chats" not in vars(client)
+    assert isinstance(client.chats, Chats)
+    assert client.chats is client.chats
+    assert isinstance(client.labels, Labels)
+    assert isinstance(client.messages, Messages)
+    assert client.messages is client.messages
+
+
+async def test_requests_go_to_base_url_with_the_token_through_the_given_http_client() -> None:
+    mock = router()
+    route = mock.get("/chats/9").mock(return_value=ok(chat_json(9)))
+    # the caller's client has its own base_url and headers: ours win
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(mock.async_handler),
+        base_url="https://elsewhere.example",
+        headers={"Authorization": "Bearer someone-else"},
+    ) as http:
+        async with TimelinesClient(
+            TOKEN, base_url=BASE + "/", http_client=http, requests_per_second=None
+        ) as tl:
+            chat = await tl.chats.get(9)
+        assert chat.id == 9
+        request = route.calls.last.request
+        assert str(request.url) == f"{BASE}/chats/9"
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert not http.is_closed  # the caller's client stays open
+
+
+async def test_a_closed_client_refuses_requests_with_a_clear_error() -> None:
+    mock = router()
+    route = mock.get("/chats/1").mock(return_value=ok(chat_json(1)))
+    async with httpx.AsyncClient(transport=httpx.MockTransport(mock.async_handler)) as http:
+        tl = TimelinesClient(TOKEN, base_url=BASE, http_client=http, requests_per_second=None)
+        async with tl:
+            await tl.chats.get(1)
+        with pytest.raises(ConfigurationError, match="closed"):
+            await tl.chats.get(1)
+    assert route.call_count == 1
+
+
+async def test_aclose_can_be_called_twice() -> None:
+    tl = TimelinesClient(TOKEN)
+    await tl.aclose()
+    await tl.aclose()
+
+
+def test_repr_shows_the_base_url_and_hides_the_token() -> None:
+    client = TimelinesClient(TOKEN, base_url=BASE)
+    assert BASE in repr(client)
+    assert TOKEN not in repr(client)
+    assert "hidden" in repr(client)
