@@ -172,8 +172,8 @@ def _flag_check(attribute: str, wanted: bool) -> Callable[[ChatRecord], bool]:
 
 def _created_check(bound: float, *, after: bool) -> Callable[[ChatRecord], bool]:
     if after:
-        return lambda chat: chat.created_at > bound
-    return lambda chat: chat.created_at < bound
+        return lambda chat: chat.created_at // 1 > bound
+    return lambda chat: chat.created_at // 1 < bound
 
 
 def _digits(phone: str) -> str:
@@ -428,11 +428,12 @@ class Api:
             message = history[index]
             if from_me is not None and message.from_me is not from_me:
                 continue
-            if after is not None and message.at < after:
+            second = message.at // 1  # the API's timestamps have whole seconds
+            if after is not None and second < after:
                 if order == "asc":
                     continue
                 break
-            if before is not None and message.at > before:
+            if before is not None and second > before:
                 if order == "desc":
                     continue
                 break

@@ -1,6 +1,7 @@
 """The seeded workspace: accounts, teammates, chats, and each chat's history on demand.
 
-Everything here is a function of the seed. Chats are generated eagerly in one
+Everything here is a function of the seed. Times are whole seconds on the
+fake's clock, all before 0 (the moment the fake was created). Chats are generated eagerly in one
 pass (cheap: a few random draws each, 20,000 chats well under a second); a
 chat's message history is generated only when something reads it, from a
 random generator seeded by the workspace seed and the chat id, so it is the
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 FIRST_CHAT_ID = 1_000_001
-_DAY = 86_400.0
+_DAY = 86_400
 _MASK64 = (1 << 64) - 1
 _LOW_BITS = 62  # the low bits of a UUID that its version and variant leave alone
 _INDEX_BITS = 24
@@ -129,9 +130,7 @@ def _phone(rng: random.Random) -> str:
     return "+" + code + str(rng.randrange(10 ** (digits - 1) * 2, 10**digits))
 
 
-def seed_accounts(
-    rng: random.Random, teammates: Sequence[TeammateRecord], now: float
-) -> list[AccountRecord]:
+def seed_accounts(rng: random.Random, teammates: Sequence[TeammateRecord]) -> list[AccountRecord]:
     """Three connected WhatsApp accounts, owned by the first teammates."""
     accounts = []
     for index, name in enumerate(("Sales", "Support", "Main")):
@@ -141,7 +140,7 @@ def seed_accounts(
             AccountRecord(
                 id=phone[1:] + "@s.whatsapp.net",
                 phone=phone,
-                connected_on=now - (400 - 90 * index) * _DAY,
+                connected_on=-(400 - 90 * index) * _DAY,
                 status="active",
                 owner_name=owner.display_name,
                 owner_email=owner.email,
@@ -151,7 +150,7 @@ def seed_accounts(
     return accounts
 
 
-def seed_teammates(rng: random.Random, now: float) -> list[TeammateRecord]:
+def seed_teammates(rng: random.Random) -> list[TeammateRecord]:
     """Five members of the workspace; the first is the owner (whose token the fake accepts)."""
     teammates = []
     for index, role in enumerate(("owner", "admin", "teammate", "teammate", "agent")):
@@ -165,7 +164,7 @@ def seed_teammates(rng: random.Random, now: float) -> list[TeammateRecord]:
                 team="Default team" if index < 3 else "Support",
                 status="Active",
                 invitation_status="Accepted",
-                created_at=now - (500 - 50 * index) * _DAY,
+                created_at=-(500 - 50 * index) * _DAY,
             )
         )
     return teammates
@@ -188,7 +187,6 @@ def seed_chats(
     *,
     accounts: Sequence[AccountRecord],
     teammates: Sequence[TeammateRecord],
-    now: float,
 ) -> list[ChatRecord]:
     """`count` chats: about one in ten a group, the rest direct chats with unique names."""
     rng = random.Random(seed * 7919 + 1)
@@ -232,9 +230,9 @@ def seed_chats(
             for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
         ]
         responsible = teammates[rng.randrange(len(teammates))] if rng.random() < 0.6 else None
-        created = now - rng.uniform(1.0, 730.0) * _DAY
+        created = -rng.randrange(_DAY, 730 * _DAY)
         length = _history_length(rng)
-        last_at = created + rng.uniform(60.0, now - created) if length else None
+        last_at = created + rng.randrange(60, -created) if length else None
         read = rng.random() < 0.7
         chat = ChatRecord(
             id=chat_id,
@@ -274,8 +272,8 @@ def seed_history(
     if not length or chat.last_message_at is None:
         return []
     rng = random.Random(_mix(seed) ^ chat.id)
-    start, end = chat.created_at + 30.0, chat.last_message_at
-    times = sorted(rng.uniform(start, end) for _ in range(length - 1))
+    start, end = int(chat.created_at) + 30, int(chat.last_message_at)
+    times = sorted(rng.randrange(start, end) for _ in range(length - 1))
     times.append(end)
     contact_name = chat.name
     contact_phone = chat.phone or ""
@@ -292,7 +290,7 @@ def seed_history(
             uid=uid,
             chat_id=chat.id,
             at=at,
-            received_at=at + rng.uniform(0.0, 2.0),
+            received_at=at + rng.randrange(3),
             from_me=from_me,
             text=f"{rng.choice(_OPENERS)}, {rng.choice(_BODIES)}",
             sender_phone=account.phone if from_me else contact_phone,

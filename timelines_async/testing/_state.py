@@ -37,7 +37,9 @@ __all__ = ["Attachment", "Workspace", "clean_phone"]
 
 PAGE_SIZE = 50
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
-_PHONE = re.compile(r"\+?[1-9]\d{6,14}")
+_PHONE_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}")
+#: Without a `+`, a number must be long enough to carry a country code (API.md §7.5).
+_PHONE_DIGITS = re.compile(r"[1-9]\d{10,14}")
 _LISTING_CACHE_SIZE = 32
 
 #: (filename, mimetype, size, file uid or None)
@@ -48,7 +50,9 @@ EventSink = Callable[[str, ChatRecord, MessageRecord | None, dict[str, Any]], No
 def clean_phone(value: str) -> str | None:
     """A phone with separators removed, or `None` when it is not an international number."""
     compact = _PHONE_SEPARATORS.sub("", value)
-    return compact if _PHONE.fullmatch(compact) else None
+    if _PHONE_WITH_PLUS.fullmatch(compact) or _PHONE_DIGITS.fullmatch(compact):
+        return compact
+    return None
 
 
 def _order_key(chat: ChatRecord) -> tuple[int, float, str]:
@@ -79,16 +83,14 @@ class Workspace:
         self._on_event = on_event
         self._rng = random.Random(seed)
         setup_rng = random.Random(seed * 31 + 7)
-        self.teammates: list[TeammateRecord] = seed_teammates(setup_rng, 0.0)
-        self.accounts: list[AccountRecord] = seed_accounts(setup_rng, self.teammates, 0.0)
+        self.teammates: list[TeammateRecord] = seed_teammates(setup_rng)
+        self.accounts: list[AccountRecord] = seed_accounts(setup_rng, self.teammates)
         self.me = self.teammates[0]
         self.chats: dict[int, ChatRecord] = {}
         self._by_jid: dict[str, ChatRecord] = {}
         self._by_name: dict[str, ChatRecord] = {}
         self._direct_by_phone: dict[str, list[ChatRecord]] = {}
-        for chat in seed_chats(
-            seed, chats, accounts=self.accounts, teammates=self.teammates, now=0.0
-        ):
+        for chat in seed_chats(seed, chats, accounts=self.accounts, teammates=self.teammates):
             self._index(chat)
         self._next_chat_id = FIRST_CHAT_ID + chats
         self._message_chat: dict[str, ChatRecord] = {}
