@@ -1,0 +1,1 @@
+"""The reliability suite: the client, the export and the campaign against the fake under faults."""

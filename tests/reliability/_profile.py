@@ -1,0 +1,39 @@
+"""The reliability profile: `short` (default, part of the normal run) or `full`.
+
+`TIMELINES_RELIABILITY=full` (what `nox -s reliability` sets) runs every seed,
+item and kill the README's figures quote; the short profile runs the same
+tests on fewer of them, so that CI pays well under two minutes for it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+from hypothesis import HealthCheck, settings
+
+__all__ = ["FULL", "PROFILE", "fuzz_settings", "pick"]
+
+T = TypeVar("T")
+
+PROFILE = os.environ.get("TIMELINES_RELIABILITY", "short").strip().lower() or "short"
+if PROFILE not in ("short", "full"):
+    raise RuntimeError(f"TIMELINES_RELIABILITY must be 'short' or 'full', not {PROFILE!r}")
+FULL = PROFILE == "full"
+
+
+def pick(short: T, full: T) -> T:
+    """The value for the profile in force."""
+    return full if FULL else short
+
+
+def fuzz_settings(short: int, full: int) -> settings:
+    """Hypothesis settings: derandomized (the same examples every run), no deadline, no database."""
+    return settings(
+        max_examples=pick(short, full),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
