@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 import attrs
 
@@ -158,30 +158,14 @@ class Journal:
     # -- reading -----------------------------------------------------------------------------
 
     def rows(self) -> list[JournalRow]:
-        cursor = self._db.execute(
-            "SELECT position, line, kind, target, text, state, message_uid, reason, attempts,"
-            " attempted_at, reconciled FROM recipients ORDER BY position"
-        )
-        return [
-            JournalRow(
-                position=position,
-                line=line,
-                kind=kind,
-                target=target,
-                text=text,
-                state=State(state),
-                message_uid=uid,
-                reason=reason,
-                attempts=attempts,
-                attempted_at=datetime.fromisoformat(at) if at else None,
-                reconciled=bool(reconciled),
-            )
-            for (position, line, kind, target, text, state, uid, reason, attempts, at, reconciled)
-            in cursor
-        ]  # fmt: skip
+        """Every recipient, in send order."""
+        return [_row(values) for values in self._db.execute(_SELECT + " ORDER BY position")]
 
     def row(self, position: int) -> JournalRow:
-        return next(row for row in self.rows() if row.position == position)
+        found = self._db.execute(_SELECT + " WHERE position = ?", (position,)).fetchone()
+        if found is None:
+            raise LookupError(f"journal {self.path} has no recipient at position {position}")
+        return _row(found)
 
     # -- state changes (each one committed and fsync'd before it returns) ---------------------
 
@@ -293,6 +277,29 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+_SELECT = (
+    "SELECT position, line, kind, target, text, state, message_uid, reason, attempts,"
+    " attempted_at, reconciled FROM recipients"
+)
+
+
+def _row(values: tuple[Any, ...]) -> JournalRow:
+    position, line, kind, target, text, state, uid, reason, attempts, at, reconciled = values
+    return JournalRow(
+        position=position,
+        line=line,
+        kind=kind,
+        target=target,
+        text=text,
+        state=State(state),
+        message_uid=uid,
+        reason=reason,
+        attempts=attempts,
+        attempted_at=datetime.fromisoformat(at) if at else None,
+        reconciled=bool(reconciled),
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
