@@ -191,6 +191,30 @@ async def test_cancelled_run_resumes_to_the_same_database_as_a_clean_run(
     assert read_again.isdisjoint(complete_before)
 
 
+async def test_a_stored_cursor_the_server_no_longer_knows_rereads_that_chat(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    """The newest stored message was deleted on the server: its uid answers 404."""
+    out = tmp_path / "export.sqlite"
+    await export_workspace(tl, SQLiteStore(out))
+    clean = contents(out)
+    chat_id = max(fake.chats, key=lambda chat_id: len(fake.messages_of(chat_id)))
+    with closing(sqlite3.connect(out)) as db, db:
+        db.execute(
+            "UPDATE sync_state SET newest_message_uid = ?, complete = 0 WHERE chat_id = ?",
+            ("00000000-0000-4000-8000-000000000000", chat_id),
+        )
+    before = len(fake.requests)
+
+    summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert contents(out) == clean
+    assert summary.messages == len(fake.messages_of(chat_id))
+    statuses = [r.status for r in message_requests(fake, before)]
+    assert statuses[0] == 404
+    assert statuses[1:] == [200] * (len(statuses) - 1)
+
+
 class FailAfter(httpx.AsyncBaseTransport):
     """The network goes down after `n` requests."""
 

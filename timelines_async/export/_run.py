@@ -26,6 +26,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._client import TimelinesClient
+from .._exceptions import NotFoundError
 from ..models import Chat, Message
 from ._store import ChatRows, MessageRows, Store, SyncState, Write
 
@@ -166,13 +167,25 @@ class _Run:
                 await self._read_history(chat, writes_tx)
 
     async def _read_history(self, chat: Chat, writes_tx: MemoryObjectSendStream[Write]) -> None:
-        """Messages after the newest stored one, oldest first, a page per batch.
+        saved = self._state.get(chat.id)
+        cursor = saved.newest_message_uid if saved is not None else None
+        try:
+            await self._read_after(chat, cursor, writes_tx)
+        except NotFoundError:
+            if cursor is None:
+                raise
+            # The newest stored message is gone from the server (deleted): read
+            # the whole history again; upserts keep every message once.
+            await self._read_after(chat, None, writes_tx)
+
+    async def _read_after(
+        self, chat: Chat, newest: str | None, writes_tx: MemoryObjectSendStream[Write]
+    ) -> None:
+        """Messages after `newest` (all when `None`), oldest first, a page per batch.
 
         The last page is held back until the walk ends, so that it carries the
         completed sync state in its own transaction.
         """
-        saved = self._state.get(chat.id)
-        newest = saved.newest_message_uid if saved is not None else None
         held: list[Message] = []
         pager = self._client.messages.list(chat.id, order="asc", after_message=newest)
         async with contextlib.aclosing(pager.pages()) as pages:
