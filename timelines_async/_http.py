@@ -123,6 +123,29 @@ def error_from_response(
     return _STATUS_ERRORS.get(status, APIError)(message, **context)
 
 
+def _scrub(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, "<hidden>")
+    if isinstance(value, list):
+        return [_scrub(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
+    return value
+
+
+def _redact(error: APIError, secret: str) -> None:
+    """Blank the token out of an error built from the server's words.
+
+    The API never echoes it, but a proxy's debug page or a misconfigured gateway
+    might; the token must not reach an exception message, a log or a traceback.
+    """
+    if secret not in repr((error.args, error.message, error.errors)):
+        return
+    error.args = tuple(_scrub(arg, secret) for arg in error.args)
+    error.message = _scrub(error.message, secret)
+    error.errors = _scrub(error.errors, secret)
+
+
 def decode_response(
     status: int, body: bytes, headers: Mapping[str, str], *, method: str, path: str
 ) -> Any:
@@ -169,6 +192,7 @@ class HTTPCore:
         self.max_concurrency = max_concurrency
         self.pacer = RequestPacer(requests_per_second, sleep=sleep)
         self._auth = {"Authorization": f"Bearer {token}"}
+        self._secret = token
         self._timeout = httpx.Timeout(timeout)
         self._owns_client = http_client is None
         self._client = http_client or httpx.AsyncClient(
@@ -369,4 +393,8 @@ class HTTPCore:
             self.pacer.on_throttled()
         else:
             self.pacer.on_success()
-        return decode_response(status, body, response.headers, method=method, path=path)
+        try:
+            return decode_response(status, body, response.headers, method=method, path=path)
+        except APIError as error:
+            _redact(error, self._secret)
+            raise
