@@ -216,22 +216,20 @@ class FakeTimelines:
         return self._log(request, Outcome(response, fault))
 
     def _before_fault(self, fault: str | None) -> Outcome:
+        """The answer to a request a fault stops before the fake acts on it."""
         if fault == "server_error":
-            return Outcome(
-                ApiFailure(503, "Service temporarily unavailable", "internal_error").response()
-            )
+            failure = ApiFailure(503, "Service temporarily unavailable", "internal_error")
+            return Outcome(failure.response(), fault)
         if fault == "rate_limited":
-            retry_after = f"{self.faults.retry_after:g}"
+            retry_after = [("retry-after", f"{self.faults.retry_after:g}")]
             failure = ApiFailure(
-                429,
-                "Rate limit exceeded",
-                "rate_limit_exceeded",
-                headers=[("retry-after", retry_after)],
+                429, "Rate limit exceeded", "rate_limit_exceeded", headers=retry_after
             )
-            return Outcome(failure.response())
+            return Outcome(failure.response(), fault)
         if fault == "status_error":
-            return Outcome(json_response(error_body("Internal error, try again", "internal_error")))
-        return Outcome(Response(0, b""), fault)
+            body = error_body("Internal error, try again", "internal_error")
+            return Outcome(json_response(body), fault)
+        return Outcome(Response(0, b""), fault)  # dropped or not sent: no answer at all
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("authorization", "")

@@ -59,8 +59,8 @@ class FakeTransport(httpx.AsyncBaseTransport):
 class FakeClient(TimelinesClient):
     """A `TimelinesClient` whose requests go to a `FakeTimelines` in-process.
 
-    It owns its in-process `httpx.AsyncClient` (unless given one) and closes it
-    with itself.
+    It owns its in-process `httpx.AsyncClient` (`transport_client`, unless
+    `http_client` was given) and closes it with itself.
     """
 
     def __init__(self, fake: FakeTimelines, **options: Any) -> None:
@@ -71,13 +71,13 @@ class FakeClient(TimelinesClient):
             "base_url": fake.base_url,
         }
         settings.update(options)
-        self._owned_http: httpx.AsyncClient | None = None
+        self.transport_client: httpx.AsyncClient | None = None
         if settings.get("http_client") is None:
-            self._owned_http = httpx.AsyncClient(transport=FakeTransport(fake))
-            settings["http_client"] = self._owned_http
+            self.transport_client = httpx.AsyncClient(transport=FakeTransport(fake))
+            settings["http_client"] = self.transport_client
         super().__init__(**settings)
 
     async def aclose(self) -> None:
         await super().aclose()
-        if self._owned_http is not None:
-            await self._owned_http.aclose()
+        if self.transport_client is not None:
+            await self.transport_client.aclose()

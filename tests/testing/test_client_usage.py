@@ -1,0 +1,138 @@
+"""The fake used the way a user would: through `fake.client()`, a `TimelinesClient` in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from timelines_async import SendOutcomeUnknown
+from timelines_async.events import MessageEvent, parse_event
+from timelines_async.testing import FakeClient, FakeTimelines, Faults
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_paging_every_chat_and_a_filtered_listing() -> None:
+    fake = FakeTimelines(seed=1, chats=130)
+    async with fake.client() as tl:
+        everything = await tl.chats.list().collect()
+        unread_vip = await tl.chats.list(label=["vip", "lead"], read=False).collect()
+    assert sorted(chat.id for chat in everything) == sorted(fake.chats)
+    want = {c.id for c in fake.chats.values() if not c.read and ({"vip", "lead"} & set(c.labels))}
+    assert {chat.id for chat in unread_vip} == want
+
+
+async def test_reading_a_history_of_several_pages() -> None:
+    fake = FakeTimelines(seed=1, chats=60)
+    chat = next(c for c in fake.chats.values() if c.seeded_length > 150)
+    async with fake.client() as tl:
+        newest_first = await tl.messages.list(chat.id).collect()
+        oldest_first = await tl.messages.list(chat.id, order="asc").collect()
+    history = fake.messages_of(chat.id)
+    assert [m.uid for m in newest_first] == [m.uid for m in reversed(history)]
+    assert [m.uid for m in oldest_first] == [m.uid for m in history]
+    pages = [entry for entry in fake.requests if entry.path == f"/chats/{chat.id}/messages"]
+    assert len(pages) >= 2 * 4  # each direction took several 50-message pages
+
+
+async def test_sends_by_phone_chat_and_jid_and_statuses_over_the_fake_clock() -> None:
+    fake = FakeTimelines(seed=1, chats=10, clock=lambda: 0.0)
+    chat = next(c for c in fake.chats.values() if not c.is_group)
+    async with fake.client() as tl:
+        by_phone = await tl.messages.send(phone="+44 20 7946 0958", text="Your order shipped")
+        by_chat = await tl.messages.send(chat_id=chat.id, text="Hello")
+        by_jid = await tl.messages.send(jid=chat.jid, text="Again")
+        pending = await tl.messages.get(by_chat.message_uid)
+        fake.advance(60)
+        read = await tl.messages.get(by_chat.message_uid)
+        history = await tl.messages.status_history(by_chat.message_uid)
+    assert [m.uid for m in fake.sent] == [
+        by_phone.message_uid,
+        by_chat.message_uid,
+        by_jid.message_uid,
+    ]
+    assert fake.chats[fake.sent[0].chat_id].phone == "+442079460958"
+    assert (pending.status, read.status) == ("Pending", "Read")
+    assert [step.status for step in history] == ["Pending", "Sent", "Delivered", "Read"]
+
+
+async def test_webhook_events_reach_an_in_process_callback() -> None:
+    fake = FakeTimelines(seed=1, chats=10)
+    payloads: list[dict[str, Any]] = []
+    fake.on_event(payloads.append)
+    chat = next(c for c in fake.chats.values() if not c.is_group)
+    async with fake.client() as tl:
+        sent = await tl.messages.send(chat_id=chat.id, text="Out")
+    received = fake.receive_message(chat.id, "In")
+    types = [payload["event_type"] for payload in payloads]
+    assert types == ["message:sent:new", "message:new", "message:received:new", "message:new"]
+    events = [parse_event(payload) for payload in payloads]
+    assert all(isinstance(event, MessageEvent) for event in events)
+    assert payloads[0]["message"]["message_uid"] == sent.message_uid
+    assert payloads[2]["message"]["message_uid"] == received.uid
+    assert payloads[2]["message"]["direction"] == "received"
+    assert fake.chats[chat.id].read is False
+
+
+async def test_a_lost_answer_is_an_unknown_outcome_that_reconcile_resolves() -> None:
+    fake = FakeTimelines(seed=1, chats=10, faults=Faults(lost_answer=1.0))
+    chat_id = min(fake.chats)
+    async with fake.client() as tl:
+        with pytest.raises(SendOutcomeUnknown) as caught:
+            await tl.messages.send(chat_id=chat_id, text="Did it go?")
+        found = await tl.messages.reconcile(caught.value)
+    [accepted] = fake.sent
+    assert found is not None
+    assert found.uid == accepted.uid
+    assert fake.faults_injected["lost_answer"] == 1
+
+
+async def test_the_client_retries_reads_through_rate_limit_faults() -> None:
+    fake = FakeTimelines(
+        seed=1, chats=120, faults=Faults(seed=2, rate_limited=0.3, retry_after=0.0)
+    )
+    async with fake.client(max_retries=10) as tl:
+        chats = await tl.chats.list().collect()
+    assert len(chats) == 120
+    assert fake.faults_injected["rate_limited"] > 0
+
+
+async def test_client_defaults_follow_the_fake_and_options_override_them() -> None:
+    fake = FakeTimelines(chats=3, token="sesame", send_interval=0.5)
+    async with fake.client() as tl:
+        assert tl.send_interval == 0.5
+        assert tl.base_url == fake.base_url
+        assert len(await tl.chats.list().collect()) == 3
+    async with fake.client(send_interval=0, token="other") as wrong:
+        assert wrong.send_interval == 0
+        with pytest.raises(Exception, match="token"):
+            await wrong.chats.list().collect()
+
+
+async def test_closing_the_client_closes_its_in_process_http_client() -> None:
+    fake = FakeTimelines(chats=3)
+    tl = fake.client()
+    assert isinstance(tl, FakeClient)
+    await tl.chats.list().collect()
+    await tl.aclose()
+    assert tl.transport_client is not None
+    assert tl.transport_client.is_closed
+
+
+async def test_a_caller_supplied_http_client_is_used_and_left_open() -> None:
+    fake = FakeTimelines(chats=3)
+    seen: list[str] = []
+
+    async def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(
+            200, json={"status": "ok", "data": {"has_more_pages": False, "chats": []}}
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as mine:
+        async with fake.client(http_client=mine) as tl:
+            assert await tl.chats.list().collect() == []
+        assert not mine.is_closed
+    assert seen == ["/integrations/api/chats"]
