@@ -225,6 +225,8 @@ def test_unreachable_server_is_a_one_line_error(
         ["export"],
         ["export", "--out", "a.sqlite", "--jsonl", "a.jsonl"],
         ["export", "--out", "a.sqlite", "--max-concurrency", "0"],
+        ["export", "--out", "a.sqlite", "--timeout", "0"],
+        ["export", "--out", "a.sqlite", "--max-retries", "11"],
         ["fake-server", "--fault-5xx", "1.5"],
         ["demo", "--chats", "none"],
         ["no-such-command"],

@@ -339,6 +339,24 @@ async def test_interrupted_jsonl_export_keeps_the_previous_file(
     assert os.listdir(tmp_path) == [out.name]
 
 
+@pytest.mark.parametrize("store", [SQLiteStore, JSONLStore])
+async def test_an_output_that_cannot_be_written_is_a_store_error_before_any_request(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, store: type[SQLiteStore | JSONLStore]
+) -> None:
+    with pytest.raises(StoreError, match="cannot"):
+        await export_workspace(tl, store(tmp_path / "missing-directory" / "export"))
+    assert fake.requests == []
+
+
+async def test_an_empty_workspace_exports_empty_tables(tmp_path: Path) -> None:
+    out = tmp_path / "export.sqlite"
+    async with FakeTimelines(chats=0).client() as tl:
+        summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert (summary.chats, summary.messages) == (0, 0)
+    assert [len(contents(out)[table]) for table in TABLES] == [0, 0, 0, 2]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 from collections.abc import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._client import TimelinesClient
+from .._client import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUESTS_PER_SECOND,
+    TimelinesClient,
+)
 from .._exceptions import AuthenticationError, ConfigurationError, TimelinesError, TransportError
 from ..export import ExportProgress, ExportSummary, ProgressCallback
 
@@ -25,6 +31,7 @@ __all__ = [
     "export_progress",
     "fraction",
     "non_negative",
+    "positive",
     "positive_int",
     "summary_line",
 ]
@@ -57,38 +64,60 @@ def fraction(text: str) -> float:
     return value
 
 
+def positive(text: str) -> float:
+    value = non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, not {text!r}")
+    return value
+
+
 def add_client_options(parser: argparse.ArgumentParser) -> None:
     """`--base-url` and the client's knobs; the token comes from TIMELINES_API_TOKEN."""
     group = parser.add_argument_group("API client (token from TIMELINES_API_TOKEN)")
     group.add_argument(
         "--base-url",
+        metavar="URL",
         help="API base URL (default: TIMELINES_BASE_URL, else the production API)",
     )
     group.add_argument(
-        "--max-concurrency", type=positive_int, help="requests in flight at once (default 4)"
+        "--max-concurrency",
+        type=positive_int,
+        metavar="N",
+        default=DEFAULT_MAX_CONCURRENCY,
+        help="requests in flight at once (default %(default)s)",
     )
     group.add_argument(
         "--requests-per-second",
         type=non_negative,
-        help="pace all requests (default 2; 0 turns pacing off)",
+        metavar="R",
+        default=DEFAULT_REQUESTS_PER_SECOND,
+        help="pace all requests (default %(default)s; 0 turns pacing off)",
     )
     group.add_argument(
-        "--max-retries", type=int, choices=range(11), metavar="N", help="retries (default 4)"
+        "--max-retries",
+        type=int,
+        choices=range(11),
+        metavar="N",
+        default=DEFAULT_MAX_RETRIES,
+        help="retries of a failed request, 0 to 10 (default %(default)s)",
     )
-    group.add_argument("--timeout", type=non_negative, help="seconds per request (default 30)")
+    group.add_argument(
+        "--timeout",
+        type=positive,
+        metavar="SECONDS",
+        default=30.0,
+        help="seconds per request (default %(default)s)",
+    )
 
 
 def client_from_args(args: argparse.Namespace) -> TimelinesClient:
-    options: dict[str, object] = {}
-    if args.max_concurrency is not None:
-        options["max_concurrency"] = args.max_concurrency
-    if args.requests_per_second is not None:
-        options["requests_per_second"] = args.requests_per_second or None
-    if args.max_retries is not None:
-        options["max_retries"] = args.max_retries
-    if args.timeout is not None:
-        options["timeout"] = args.timeout
-    return TimelinesClient(base_url=args.base_url, **options)  # type: ignore[arg-type]
+    return TimelinesClient(
+        base_url=args.base_url,
+        max_concurrency=args.max_concurrency,
+        requests_per_second=args.requests_per_second or None,
+        max_retries=args.max_retries,
+        timeout=args.timeout,
+    )
 
 
 def describe(error: TimelinesError, args: argparse.Namespace) -> str:
@@ -96,7 +125,7 @@ def describe(error: TimelinesError, args: argparse.Namespace) -> str:
     if isinstance(error, AuthenticationError):
         text = f"the API refused the token (401): {error.message}; check TIMELINES_API_TOKEN"
     elif isinstance(error, TransportError):
-        where = getattr(args, "base_url", None) or "the API"
+        where = getattr(args, "base_url", None) or os.environ.get("TIMELINES_BASE_URL") or "the API"
         text = f"cannot reach {where}: {error}"
     elif isinstance(error, ConfigurationError):
         text = str(error)
