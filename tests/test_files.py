@@ -593,3 +593,53 @@ async def test_no_token_in_the_logs_and_no_signed_url_in_ours(
     # httpx's own INFO line names the URL it fetched; our log lines never do.
     assert "signature=" not in ours
     assert TOKEN not in repr(tl) + repr(tl.files)
+
+
+# --- end to end against the fake server --------------------------------------------------
+
+
+async def test_round_trip_through_the_fake_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upload a stream, find it, download it after its first URL expired, delete it."""
+    from timelines_async.testing import FakeTimelines
+
+    fake = FakeTimelines(seed=3, chats=1)
+    async with fake.client() as tl:
+        uploaded = await tl.files.upload(chunks_of(b"hello ", b"world"), filename="greet.txt")
+        assert (uploaded.filename, uploaded.size, uploaded.mimetype) == (
+            "greet.txt",
+            11,
+            "text/plain",
+        )
+        assert [f.uid for f in await tl.files.list(filename="GREET")] == [uploaded.uid]
+
+        get = tl.files.get
+        handed_out: list[str | None] = []
+
+        async def get_then_let_it_expire(uid: str) -> FileInfo:
+            info = await get(uid)
+            handed_out.append(info.temporary_download_url)
+            if len(handed_out) == 1:
+                fake.advance(16 * 60)  # the URL lives 15 minutes
+            return info
+
+        monkeypatch.setattr(tl.files, "get", get_then_let_it_expire)
+        dest = tmp_path / "greet.txt"
+        await tl.files.download(uploaded.uid, dest)
+        assert dest.read_bytes() == b"hello world"
+        assert len(handed_out) == 2
+        assert handed_out[0] != handed_out[1]
+
+        await tl.files.delete(uploaded.uid)
+        with pytest.raises(NotFoundError):
+            await tl.files.get(uploaded.uid)
+
+
+async def test_the_fake_server_refuses_an_oversize_upload_with_413() -> None:
+    from timelines_async.testing import FakeTimelines
+
+    fake = FakeTimelines(seed=3, chats=1, max_upload_size=1000)
+    async with fake.client() as tl:
+        with pytest.raises(PayloadTooLargeError):
+            await tl.files.upload(generated(5000, chunk=100), filename="big.bin")

@@ -241,3 +241,25 @@ async def test_a_url_of_exactly_4096_characters_is_accepted(
     route = router.post(f"{BASE}/webhooks").mock(return_value=ok(HOOK))
     await tl.webhooks.create("message:new", url)
     assert sent_json(route)["url"] == url
+
+
+async def test_subscription_life_cycle_against_the_fake_server() -> None:
+    """Create twice (one subscription), pause, delete, and restore by creating again."""
+    from timelines_async.testing import FakeTimelines
+
+    fake = FakeTimelines(seed=5, chats=1)
+    async with fake.client() as tl:
+        url = "https://hooks.acme.com/tl?secret=s3cr3t"
+        first = await tl.webhooks.create(WebhookEventType.MESSAGE_RECEIVED_NEW, url)
+        again = await tl.webhooks.create("message:received:new", url)
+        assert again.id == first.id
+        assert [h.id for h in await tl.webhooks.list()] == [first.id]
+
+        paused = await tl.webhooks.update(first.id, enabled=False)
+        assert (paused.enabled, paused.url) == (False, url)
+        assert (await tl.webhooks.get(first.id)).enabled is False
+
+        await tl.webhooks.delete(first.id)
+        assert await tl.webhooks.list() == []
+        restored = await tl.webhooks.create("message:received:new", url)
+        assert (restored.id, restored.enabled) == (first.id, True)
