@@ -231,7 +231,7 @@ async def test_a_template_that_cannot_be_rendered_is_refused(
     ("header", "message"),
     [
         (["mobile", "name"], "needs a 'phone' or a 'chat_id' column"),
-        (["phone", "chat_id", "name"], "has both a phone and a chat_id column"),
+        (["phone", "chat_id", "name"], "has phone and chat_id columns; keep the one"),
         (["phone", "name", "name"], "names name more than once"),
     ],
 )
@@ -241,6 +241,16 @@ async def test_a_csv_without_one_clear_target_column_is_refused(
     path = write_csv(tmp_path / "c.csv", header, [["+14155550001", "1", "x"][: len(header)]])
     with pytest.raises(InvalidCampaignError, match=message):
         await campaign.run(None, path, text="Hi {name}")
+
+
+async def test_two_spellings_of_one_number_are_one_recipient(tmp_path: Path) -> None:
+    rows = [["14155550001", "Ann", "A-1"], ["+1 415 555 0001", "Ann", "A-2"]]
+    path = write_csv(tmp_path / "c.csv", ["Phone", "name", "order"], rows)
+    with pytest.raises(InvalidRowsError) as caught:
+        await campaign.run(None, path, text=TEMPLATE)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "line 3: duplicate recipient: phone +14155550001 is already on line 2"
+    ]
 
 
 async def test_skip_invalid_sends_the_valid_rows_and_reports_the_others(

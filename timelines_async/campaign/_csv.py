@@ -74,13 +74,13 @@ def load_plan(source: Source, template: str, *, skip_invalid: bool = False) -> P
         path = None
         name = "recipients"
         header, rows, fingerprint = _read_mappings(source)
-    kind = _target_column(name, header)
+    kind, column = _target_column(name, header)
     fields = _template_fields(template, header)
     recipients: list[Recipient] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
     for line, row in rows:
-        problem, recipient = _check_row(line, row, kind, template, fields, len(recipients))
+        problem, recipient = _check_row(line, row, kind, column, template, fields, len(recipients))
         if recipient is not None:
             first = seen.get(recipient.target)
             if first is not None:
@@ -188,17 +188,19 @@ def _read_mappings(
     return header, rows, digest
 
 
-def _target_column(source: str, header: list[str]) -> TargetKind:
-    present = [kind for kind in _TARGET_COLUMNS if kind in header]
+def _target_column(source: str, header: list[str]) -> tuple[TargetKind, str]:
+    """Which kind of recipient the rows name, and the column (`Phone` is taken as `phone`)."""
+    present = [(kind, name) for name in header for kind in _TARGET_COLUMNS if name.lower() == kind]
     if len(present) == 1:
         return present[0]
     if present:
         raise InvalidCampaignError(
-            source, "has both a phone and a chat_id column; keep the one to send by"
+            source,
+            f"has {' and '.join(name for _, name in present)} columns; keep the one to send by",
         )
     columns = ", ".join(name for name in header if name) or "none"
     raise InvalidCampaignError(
-        source, f"needs a 'phone' or a 'chat_id' column (lower case); its columns: {columns}"
+        source, f"needs a 'phone' or a 'chat_id' column; its columns: {columns}"
     )
 
 
@@ -263,18 +265,21 @@ def _check_row(
     line: int,
     row: Row,
     kind: TargetKind,
+    column: str,
     template: str,
     fields: tuple[str, ...],
     position: int,
 ) -> tuple[str | None, Recipient | None]:
     if _EXTRA in row:
         return f"{row[_EXTRA]} (an unquoted delimiter in a value?)", None
-    raw_target = row.get(kind)
+    raw_target = row.get(column)
     if not raw_target:
         return f"the {kind} is empty", None
     try:
         if kind == "phone":
-            target = normalize_phone("phone", raw_target)
+            # One spelling per number (`14155551234` is `+14155551234`): duplicates are
+            # caught, and reconciliation looks the chat up by exact phone.
+            target = "+" + normalize_phone("phone", raw_target).removeprefix("+")
         else:
             target = str(check_chat_id(raw_target))
     except InvalidRequestError as exc:

@@ -247,7 +247,10 @@ class Journal:
                 f"{self.path} was written by another version of timelines-async "
                 f"(journal schema {meta.get('schema_version')!r}, this one reads {SCHEMA_VERSION})"
             )
-        hint = "; to start a new campaign pass another journal path"
+        hint = (
+            "; put new recipients in a CSV of their own (a new journal for this file "
+            "would message everyone in it again)"
+        )
         if meta.get("fingerprint") != plan.fingerprint:
             raise JournalMismatchError(
                 f"{self.path} belongs to another campaign: {meta.get('source')} had sha256 "
