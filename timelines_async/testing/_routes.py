@@ -556,7 +556,6 @@ class Api:
         account = self._sender(body)
         text, attachment, label, _ = self._common_send_fields(body, None)
         chat = self.space.direct_chat(phone, account)
-        created = chat is None
         if chat is None:
             cost = 2 if text and attachment else 1
             self.space.check_send_allowed(cost)
@@ -566,10 +565,8 @@ class Api:
                 name=string_field(body, "chat_name", MAX_CHAT_NAME),
                 account=account,
             )
-        message = self.space.send(chat, text=text, attachment=attachment, label=label)
-        if created:
             self._chat_created(chat)
-        return self._sent(message)
+        return self._sent(self.space.send(chat, text=text, attachment=attachment, label=label))
 
     def _chat_created(self, chat: ChatRecord) -> None:
         self.space.fire("chat:new", chat)
@@ -581,20 +578,17 @@ class Api:
         account = self._sender(body)
         chat = self.space.chat_by_jid(jid)
         text, attachment, label, reply_to = self._common_send_fields(body, chat)
-        created = False
         if chat is None:
             user, _, server = jid.partition("@")
             if server != "s.whatsapp.net" or clean_phone("+" + user) is None:
                 raise ApiFailure(404, f"Chat with jid {jid} not found", "not_found")
             self.space.check_send_allowed(2 if text and attachment else 1)
             chat = self.space.create_chat(phone="+" + user, jid=jid, name=None, account=account)
-            created = True
+            self._chat_created(chat)
         self._check_can_message(chat)
         message = self.space.send(
             chat, text=text, attachment=attachment, label=label, reply_to=reply_to
         )
-        if created:
-            self._chat_created(chat)
         return self._sent(message)
 
     def send_to_chat_name(self, request: Request, args: tuple[str, ...]) -> Response:

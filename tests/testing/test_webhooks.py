@@ -1,0 +1,121 @@
+"""Webhook delivery: loopback URLs are POSTed to, others recorded as undeliverable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from timelines_async.testing import FakeTimelines
+
+pytestmark = pytest.mark.anyio
+
+
+class Receiver:
+    """A webhook endpoint behind `httpx.MockTransport`, answering `status` to every POST."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.posts.append((str(request.url), json.loads(request.content)))
+        return httpx.Response(self.status)
+
+
+@pytest.fixture
+def receiver() -> Receiver:
+    return Receiver()
+
+
+@pytest.fixture
+async def fake(receiver: Receiver) -> AsyncIterator[FakeTimelines]:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as webhook_client:
+        yield FakeTimelines(seed=2, chats=10, webhook_client=webhook_client)
+
+
+async def test_events_are_posted_to_enabled_loopback_subscriptions_of_their_type(
+    fake: FakeTimelines, receiver: Receiver
+) -> None:
+    chat_id = min(fake.chats)
+    async with fake.client() as tl:
+        await tl.webhooks.create("message:sent:new", "http://127.0.0.1:8080/sent")
+        await tl.webhooks.create("message:received:new", "http://localhost:8080/received")
+        off = await tl.webhooks.create("message:new", "http://127.0.0.1:8080/off", enabled=False)
+        sent = await tl.messages.send(chat_id=chat_id, text="hello")
+    assert [(url, body["event_type"]) for url, body in receiver.posts] == [
+        ("http://127.0.0.1:8080/sent", "message:sent:new")
+    ]
+    assert receiver.posts[0][1]["message"]["message_uid"] == sent.message_uid
+    assert all(delivery.webhook_id != off.id for delivery in fake.webhook_deliveries)
+
+
+async def test_an_incoming_message_is_delivered_when_webhooks_are_flushed(
+    fake: FakeTimelines, receiver: Receiver
+) -> None:
+    async with fake.client() as tl:
+        await tl.webhooks.create("message:received:new", "http://127.0.0.1:9/in")
+    fake.receive_message(min(fake.chats), "knock knock")
+    assert receiver.posts == []
+    await fake.deliver_webhooks()
+    assert [body["message"]["text"] for _, body in receiver.posts] == ["knock knock"]
+    assert fake.webhook_deliveries[0].outcome == "delivered"
+
+
+async def test_a_failing_receiver_gets_three_attempts_and_the_errors_counter_grows(
+    fake: FakeTimelines, receiver: Receiver
+) -> None:
+    receiver.status = 500
+    async with fake.client() as tl:
+        hook = await tl.webhooks.create("message:new", "http://127.0.0.1:9/broken")
+        await tl.messages.send(chat_id=min(fake.chats), text="one")
+        await tl.messages.send(chat_id=min(fake.chats), text="two")
+        after = await tl.webhooks.get(hook.id)
+    assert len(receiver.posts) == 6
+    assert [d.outcome for d in fake.webhook_deliveries] == ["failed", "failed"]
+    assert [d.attempts for d in fake.webhook_deliveries] == [3, 3]
+    assert after.errors_counter == 2
+    assert after.enabled is True  # never auto-disabled
+    receiver.status = 200
+    async with fake.client() as tl:
+        await tl.messages.send(chat_id=min(fake.chats), text="three")
+        assert (await tl.webhooks.get(hook.id)).errors_counter == 0
+
+
+async def test_other_urls_are_recorded_as_undeliverable_and_never_posted(
+    fake: FakeTimelines, receiver: Receiver
+) -> None:
+    async with fake.client() as tl:
+        await tl.webhooks.create("message:new", "https://hooks.example.com/in")
+        await tl.messages.send(chat_id=min(fake.chats), text="hi")
+    [delivery] = fake.webhook_deliveries
+    assert (delivery.outcome, delivery.attempts, delivery.event_type) == (
+        "undeliverable",
+        0,
+        "message:new",
+    )
+    assert receiver.posts == []
+
+
+async def test_a_new_chat_fires_chat_events_and_assignment_fires_responsible_events(
+    fake: FakeTimelines,
+) -> None:
+    seen: list[str] = []
+    fake.on_event(lambda payload: seen.append(payload["event_type"]))
+    teammate = fake.workspace.teammates[2]
+    async with fake.client() as tl:
+        await tl.messages.send(phone="+14155550199", text="first contact")
+        chat_id = fake.sent[-1].chat_id
+        await tl.chats.update(chat_id, responsible=teammate.email)
+        await tl.chats.update(chat_id, responsible="")
+    assert seen == [
+        "chat:new",
+        "chat:outgoing:new",
+        "message:sent:new",
+        "message:new",
+        "chat:responsible:assigned",
+        "chat:responsible:unassigned",
+    ]
