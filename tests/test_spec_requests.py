@@ -21,14 +21,17 @@ from typing import Any
 import httpx
 import pytest
 import respx
+import yaml
 from openapi_core.validation.request.exceptions import (
     ParameterValidationError,
     RequestBodyValidationError,
     SecurityValidationError,
 )
 
-from tests._openapi import SERVER_URL, load_openapi, validate
+from tests._openapi import SERVER_URL, load_openapi, spec_or_skip, validate
 from timelines_async import TimelinesClient, WebhookEventType
+from timelines_async.resources.teammates import ROLES
+from timelines_async.resources.webhooks import EVENT_TYPES
 
 pytestmark = pytest.mark.anyio
 
@@ -401,6 +404,14 @@ def test_every_core_operation_is_in_the_spec_and_the_legacy_one_is_not() -> None
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert EXPECTED_OPERATIONS - in_spec == {"POST /messages/to_chat_name"}
+
+
+def test_the_client_checks_against_the_spec_enums() -> None:
+    """Event types and invitation roles refused client-side are exactly those the spec refuses."""
+    with spec_or_skip().open(encoding="utf-8") as handle:
+        schemas = yaml.safe_load(handle)["components"]["schemas"]
+    assert set(schemas["WebhookEventType"]["enum"]) == EVENT_TYPES
+    assert set(schemas["WorkspaceTeammateInvitation"]["properties"]["role"]["enum"]) == set(ROLES)
 
 
 @pytest.mark.parametrize(
