@@ -14,6 +14,9 @@ import attrs
 
 __all__ = ["plain", "record"]
 
+#: Values stored as they are; checked by exact type first, the common case by far.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 
 def record(instance: Any) -> dict[str, Any]:
     """An attrs instance as a dict of plain values, field by field."""
@@ -23,14 +26,16 @@ def record(instance: Any) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return (value if value.tzinfo is UTC else value.astimezone(UTC)).isoformat()
     if isinstance(value, Enum):
         return value.value
-    if attrs.has(type(value)):
-        return record(value)
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     if isinstance(value, dict):
         return {str(key): plain(item) for key, item in value.items()}
+    if attrs.has(type(value)):
+        return record(value)
     return value
