@@ -328,6 +328,12 @@ async def test_a_100_mb_upload_is_never_held_in_memory_whole(tmp_path: Path, sou
         assert int(transport.headers["content-length"]) == transport.received
 
 
+def closed_file() -> io.BytesIO:
+    handle = io.BytesIO(b"gone")
+    handle.close()
+    return handle
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -338,6 +344,8 @@ async def test_a_100_mb_upload_is_never_held_in_memory_whole(tmp_path: Path, sou
         ({"file": b"x", "filename": "a" * 1025}, "filename"),
         ({"file": b"x", "filename": "a\x00b"}, "filename"),
         ({"file": b"x", "content_type": "t" * 141}, "content_type"),
+        ({"file": b"x", "content_type": "text/plain\r\nX-Injected: 1"}, "content_type"),
+        ({"file": closed_file()}, "file"),
     ],
 )
 async def test_a_bad_upload_is_refused_before_sending(

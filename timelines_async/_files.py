@@ -180,6 +180,9 @@ def _check_names(filename: str | None, content_type: str | None) -> None:
         check_text("filename", filename, max_length=MAX_FILENAME, allow_empty=False)
     if content_type is not None:
         check_text("content_type", content_type, max_length=MAX_CONTENT_TYPE, allow_empty=False)
+        # It becomes a header line of the file part: a line break would inject headers.
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in content_type):
+            raise InvalidRequestError("content_type", "must not contain control characters")
 
 
 @contextmanager
@@ -224,6 +227,8 @@ def multipart_body(
     if isinstance(file, io.TextIOBase):
         raise InvalidRequestError("file", "is open in text mode; open it with 'rb'")
     if hasattr(file, "read"):
+        if getattr(file, "closed", False) is True:
+            raise InvalidRequestError("file", "is a closed file")
         name = filename or os.path.basename(str(getattr(file, "name", "") or "")) or "file"
         yield build(_FileSource(cast("IO[bytes]", file)), name)
         return
