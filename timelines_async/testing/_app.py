@@ -123,7 +123,7 @@ class FakeTimelines:
 
     @property
     def faults_injected(self) -> Counter[str]:
-        """How many faults of each kind (`Faults` field names) were injected so far."""
+        """Faults injected so far, by kind (`Faults` field names); `set_faults` starts anew."""
         return self._injector.injected
 
     @property
@@ -155,6 +155,11 @@ class FakeTimelines:
         return self.clock.text(at)
 
     # -- what tests do -------------------------------------------------------
+
+    def set_faults(self, faults: Faults) -> None:
+        """Change the fault knobs from now on (the draw restarts from `faults.seed`)."""
+        self.faults = faults
+        self._injector = FaultInjector(faults)
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward: statuses progress, download URLs expire."""
