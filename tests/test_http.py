@@ -434,3 +434,15 @@ async def test_a_caller_owned_http_client_is_not_closed() -> None:
         await core.aclose()
         assert not mine.is_closed
         assert (await mine.get(f"{BASE}/workspace")).status_code == 200  # still the owner's
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000, b"\xff\xfe not utf-8", b"\x00\x01\x02"],
+    ids=["deeply-nested", "bad-utf8", "binary"],
+)
+async def test_an_unreadable_body_never_escapes_as_a_python_error(body: bytes) -> None:
+    mock = router()
+    mock.get("/chats").mock(return_value=httpx.Response(200, content=body))
+    with pytest.raises(UnexpectedResponseError):
+        await make_core(mock).request("GET", "/chats")

@@ -477,3 +477,42 @@ async def test_reconcile_returns_none_when_no_chat_has_the_phone() -> None:
     mock.get("/chats").mock(return_value=ok({"has_more_pages": False, "chats": []}))
     _, _, messages = resources(make_core(mock))
     assert await messages.reconcile(err) is None
+
+
+async def _unknown_voice_send() -> SendOutcomeUnknown:
+    mock = router()
+    mock.post("/chats/42/voice_message").mock(side_effect=httpx.ReadTimeout("lost"))
+    _, _, messages = resources(make_core(mock))
+    with pytest.raises(SendOutcomeUnknown) as info:
+        await messages.send_voice(42, b"OggS")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("has_attachment", "found"), [(False, False), (True, True)], ids=["text-only", "voice"]
+)
+async def test_reconcile_of_a_file_send_only_matches_a_message_with_an_attachment(
+    has_attachment: bool, found: bool
+) -> None:
+    """A voice note has no text: any outgoing text message must not pass for it."""
+    err = await _unknown_voice_send()
+    assert err.attachment
+    assert err.text is None
+    mock = router()
+    mock.get("/chats/42/messages").mock(
+        return_value=_page(
+            [
+                message_json(
+                    "m",
+                    42,
+                    timestamp=_stamp(err.attempted_at + timedelta(seconds=1)),
+                    text=None,
+                    has_attachment=has_attachment,
+                )
+            ],
+            False,
+        )
+    )
+    _, _, messages = resources(make_core(mock))
+    result = await messages.reconcile(err)
+    assert (result is not None) is found

@@ -192,7 +192,16 @@ def structure(data: object, cls: type[T], *, what: str) -> T:
     """Structure an API answer, turning any shape problem into `UnexpectedResponseError`."""
     try:
         return converter.structure(data, cls)
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (
+        cattrs.BaseValidationError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         raise UnexpectedResponseError(
             f"the answer for {what} does not have the expected shape ({type(exc).__name__}: {exc})",
             status_code=200,

@@ -97,8 +97,9 @@ class SendOutcomeUnknown(TimelinesError):
     the chat's outgoing history since `attempted_at`.
 
     `target` is the keyword and value the send was addressed by (for example
-    `{"phone": "+14155551234"}`); `text` and `file_uid` are what was sent; the
-    cause is chained as `__cause__`.
+    `{"phone": "+14155551234"}`); `text` and `file_uid` are what was sent, and
+    `attachment` says whether the message carried a file (a `file_uid`, or an
+    upload by `send_file`/`send_voice`); the cause is chained as `__cause__`.
     """
 
     def __init__(
@@ -108,11 +109,13 @@ class SendOutcomeUnknown(TimelinesError):
         text: str | None,
         attempted_at: datetime,
         file_uid: str | None = None,
+        attachment: bool = False,
         reason: str,
     ) -> None:
         self.target = dict(target)
         self.text = text
         self.file_uid = file_uid
+        self.attachment = attachment or file_uid is not None
         self.attempted_at = attempted_at
         self.reason = reason
         ((key, value),) = self.target.items()

@@ -87,7 +87,7 @@ def _decode_json(body: bytes) -> object:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or absurdly nested
         return _MISSING
 
 
@@ -266,6 +266,7 @@ class HTTPCore:
         target: Mapping[str, str | int],
         text: str | None,
         file_uid: str | None = None,
+        attachment: bool = False,
         json: object = None,
         files: Any = None,
         data: Mapping[str, str] | None = None,
@@ -293,7 +294,8 @@ class HTTPCore:
                     delay = retry_delay(attempt, retry_after=None, rng=self._rng)
                 elif failed.failure is Failure.MAYBE_SENT:
                     raise SendOutcomeUnknown(
-                        target=target, text=text, file_uid=file_uid, attempted_at=attempted_at,
+                        target=target, text=text, file_uid=file_uid, attachment=attachment,
+                        attempted_at=attempted_at,
                         reason=f"{type(failed.cause).__name__} after the request was sent",
                     ) from failed.cause  # fmt: skip
                 else:
@@ -315,7 +317,8 @@ class HTTPCore:
                     isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
                 ):
                     raise SendOutcomeUnknown(
-                        target=target, text=text, file_uid=file_uid, attempted_at=attempted_at,
+                        target=target, text=text, file_uid=file_uid, attachment=attachment,
+                        attempted_at=attempted_at,
                         reason=f"the server answered {error.status_code} ({error.message})",
                     ) from error  # fmt: skip
                 else:

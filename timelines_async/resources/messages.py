@@ -210,6 +210,7 @@ class Messages:
             return await self._http.send(
                 f"/chats/{chat_id}/file_message",
                 target={"chat_id": chat_id},
+                attachment=True,
                 text=caption,
                 content=body,
                 headers=body.headers,
@@ -222,6 +223,7 @@ class Messages:
             return await self._http.send(
                 f"/chats/{chat_id}/voice_message",
                 target={"chat_id": chat_id},
+                attachment=True,
                 text=None,
                 content=body,
                 headers=body.headers,
@@ -283,7 +285,7 @@ class Messages:
 def _matches(message: Message, error: SendOutcomeUnknown) -> bool:
     if error.text is not None and (message.text or "") != error.text:
         return False
-    return error.file_uid is None or bool(message.has_attachment)
+    return not error.attachment or bool(message.has_attachment)
 
 
 def _uid(message: Message) -> str:
