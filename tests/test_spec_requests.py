@@ -30,6 +30,7 @@ from openapi_core.validation.request.exceptions import (
 
 from tests._openapi import SERVER_URL, load_openapi, spec_or_skip, validate
 from timelines_async import TimelinesClient, WebhookEventType
+from timelines_async._client import DEFAULT_BASE_URL
 from timelines_async.resources.teammates import ROLES
 from timelines_async.resources.webhooks import EVENT_TYPES
 
@@ -404,6 +405,13 @@ def test_every_core_operation_is_in_the_spec_and_the_legacy_one_is_not() -> None
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert EXPECTED_OPERATIONS - in_spec == {"POST /messages/to_chat_name"}
+
+
+def test_the_client_and_these_tests_talk_to_the_spec_server() -> None:
+    with spec_or_skip().open(encoding="utf-8") as handle:
+        servers = yaml.safe_load(handle)["servers"]
+    assert [server["url"] for server in servers] == [SERVER_URL]
+    assert DEFAULT_BASE_URL == SERVER_URL
 
 
 def test_the_client_checks_against_the_spec_enums() -> None:
