@@ -287,6 +287,19 @@ async def test_after_and_before_are_inclusive_and_from_me_filters_direction(
     assert want
 
 
+async def test_history_pages_by_page_number_too(
+    http: httpx.AsyncClient, fake: FakeTimelines
+) -> None:
+    chat_id = long_chat(fake)
+    pages = [
+        data(await http.get(f"/chats/{chat_id}/messages", params={"page": str(number)}))
+        for number in (1, 2)
+    ]
+    uids = [m.uid for m in reversed(fake.messages_of(chat_id))]
+    assert [m["uid"] for m in pages[0]["messages"] + pages[1]["messages"]] == uids[:100]
+    assert pages[0]["has_more_pages"] is True
+
+
 async def test_unknown_cursor_and_bad_order_are_errors(
     http: httpx.AsyncClient, fake: FakeTimelines
 ) -> None:
@@ -713,6 +726,11 @@ async def test_a_body_that_is_not_json_is_a_validation_error(
         headers={"content-type": "application/json"},
     )
     error(answer, 400, "validation_error")
+
+
+async def test_nul_characters_are_refused_in_query_parameters(http: httpx.AsyncClient) -> None:
+    answer = await http.get("/chats", params={"name": "a\x00b"})
+    assert error(answer, 400, "validation_error")["errors"][0]["fields"] == ["name"]
 
 
 async def test_nul_characters_are_refused_in_nested_fields(

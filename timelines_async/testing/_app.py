@@ -25,7 +25,7 @@ from ._clock import FakeClock
 from ._events import EventCallback, EventHub
 from ._faults import FaultInjector, Faults
 from ._records import ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
-from ._routes import DOWNLOAD_PATH, Api
+from ._routes import DOWNLOAD_PATH, Api, check_query
 from ._state import Workspace
 from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
 
@@ -213,6 +213,7 @@ class FakeTimelines:
             self._check_rate()
             self._authenticate(request)
             self._space.api_calls_used += 1
+            check_query(request.query)
             response = handler(request, args)
         except ApiFailure as failure:
             response = failure.response()

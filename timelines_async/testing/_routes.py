@@ -27,7 +27,7 @@ from ._render import (
 from ._state import PAGE_SIZE, Attachment, Workspace, clean_phone
 from ._wire import ApiFailure, Request, Response, field_error, json_response, parse_multipart
 
-__all__ = ["DOWNLOAD_PATH", "DOWNLOAD_TTL", "Api", "Handler", "RouteMatch"]
+__all__ = ["DOWNLOAD_PATH", "DOWNLOAD_TTL", "Api", "Handler", "RouteMatch", "check_query"]
 
 Handler = Callable[[Request, tuple[str, ...]], Response]
 RouteMatch = tuple[Handler, tuple[str, ...]]
@@ -97,6 +97,13 @@ def _has_nul(value: object, path: list[str | int]) -> list[str | int] | None:
     return None
 
 
+def check_query(query: Mapping[str, str]) -> None:
+    """No NUL character in any query parameter."""
+    for name, value in query.items():
+        if "\x00" in name or "\x00" in value:
+            raise field_error(name, "must not contain NUL (\\u0000) characters")
+
+
 def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, with no NUL character anywhere in it."""
     body = request.json()
@@ -164,6 +171,13 @@ def csv_query(query: Mapping[str, str], name: str) -> list[str] | None:
         return None
     items = [item.strip() for item in value.split(",") if item.strip()]
     return items or None
+
+
+def _page_number(query: Mapping[str, str]) -> int:
+    text = query.get("page", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise field_error("page", "must be an integer >= 1")
+    return int(text)
 
 
 def _flag_check(attribute: str, wanted: bool) -> Callable[[ChatRecord], bool]:
@@ -272,10 +286,7 @@ class Api:
 
     def list_chats(self, request: Request, args: tuple[str, ...]) -> Response:
         query = request.query
-        page_text = query.get("page", "1")
-        if not page_text.isdigit() or int(page_text) < 1:
-            raise field_error("page", "must be an integer >= 1")
-        page = int(page_text)
+        page = _page_number(query)
         matches = self._chat_filter(query)
         key = tuple((name, query[name]) for name in _CHAT_FILTERS if name in query)
         listing = self.space.list_chats(key, matches)
@@ -422,6 +433,8 @@ class Api:
                     high = min(high, position)
         indexes = range(low, high) if order == "asc" else range(high - 1, low - 1, -1)
         after, before = bounds.get("after"), bounds.get("before")
+        # `page` is undocumented on messages but used by peers (API.md §4): skip whole pages.
+        skip = (_page_number(query) - 1) * PAGE_SIZE
         page: list[MessageRecord] = []
         has_more = False
         for index in indexes:
@@ -437,6 +450,9 @@ class Api:
                 if order == "desc":
                     continue
                 break
+            if skip:
+                skip -= 1
+                continue
             if len(page) == PAGE_SIZE:
                 has_more = True
                 break
