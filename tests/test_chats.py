@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -47,7 +47,10 @@ def one_page(*chats: dict[str, Any]) -> httpx.Response:
             {"created_after": datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)},
             {"created_after": "2024-12-31T23:59:59+00:00"},
         ),
-        ({"created_before": date(2025, 1, 31)}, {"created_before": "2025-01-31"}),
+        (
+            {"created_before": datetime(2025, 1, 31, 9, 30, tzinfo=timezone(timedelta(hours=2)))},
+            {"created_before": "2025-01-31T09:30:00+02:00"},
+        ),
         ({"created_before": "2025-01-31T00:00:00Z"}, {"created_before": "2025-01-31T00:00:00Z"}),
     ],
 )

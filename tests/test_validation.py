@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -132,6 +133,16 @@ BAD_INPUT: list[Any] = [
     pytest.param(lambda c, lb, m: c.list(read="no"), "read", id="filter-bool"),
     pytest.param(lambda c, lb, m: c.list(phone="415-555-1234"), "phone", id="filter-phone"),
     pytest.param(lambda c, lb, m: c.list(created_after=5), "created_after", id="filter-date"),
+    pytest.param(
+        lambda c, lb, m: c.list(created_after=datetime(2024, 1, 1)),
+        "created_after",
+        id="filter-naive-datetime",
+    ),
+    pytest.param(
+        lambda c, lb, m: c.list(created_before=date(2024, 1, 1)),
+        "created_before",
+        id="filter-bare-date",
+    ),
     pytest.param(lambda c, lb, m: c.list(responsible=f"a{NUL}"), "responsible", id="filter-nul"),
     # --- labels
     pytest.param(lambda c, lb, m: lb.add(1, ["ok", "l" * 65]), "labels", id="labels-65"),

@@ -24,6 +24,7 @@ __all__ = [
     "check_text",
     "check_uid",
     "csv_param",
+    "datetime_param",
     "labels_list",
     "normalize_phone",
     "timestamp_param",
@@ -126,6 +127,31 @@ def timestamp_param(field: str, value: object) -> str:
     if isinstance(value, str):
         return check_text(field, value, max_length=64, allow_empty=False)
     raise InvalidRequestError(field, f"must be a datetime, a date or an ISO string, not {value!r}")
+
+
+def datetime_param(field: str, value: object) -> str:
+    """A date-time filter (RFC 3339): a timezone-aware datetime, or an ISO string as given.
+
+    A naive datetime or a bare date is refused: the API reads the value as an
+    instant, and guessing the timezone (UTC? the workspace's? this machine's?)
+    would silently shift the filter by hours.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidRequestError(
+                field,
+                f"{value!r} has no timezone; pass an aware datetime, "
+                "e.g. datetime(2024, 1, 1, tzinfo=UTC)",
+            )
+        return value.isoformat()
+    if isinstance(value, date):
+        raise InvalidRequestError(
+            field,
+            f"{value!r} is a date; pass an aware datetime, e.g. datetime(2024, 1, 1, tzinfo=UTC)",
+        )
+    if isinstance(value, str):
+        return check_text(field, value, max_length=64, allow_empty=False)
+    raise InvalidRequestError(field, f"must be an aware datetime or an ISO string, not {value!r}")
 
 
 def labels_list(field: str, labels: str | Iterable[str]) -> list[str]:

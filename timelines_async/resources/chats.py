@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from .._converter import data_field, structure
@@ -17,8 +17,8 @@ from .._validation import (
     check_chat_id,
     check_text,
     csv_param,
+    datetime_param,
     normalize_phone,
-    timestamp_param,
 )
 from ..models import Chat
 
@@ -44,8 +44,8 @@ class Chats:
         closed: bool | None = None,
         chatgpt_autoresponse_enabled: bool | None = None,
         phone: str | None = None,
-        created_after: datetime | date | str | None = None,
-        created_before: datetime | date | str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
         with_msg: bool | None = None,
     ) -> Pager[Chat]:
         """Every chat matching all the filters given, 50 a page, pages read ahead.
@@ -76,9 +76,9 @@ class Chats:
         if phone is not None:
             params["phone"] = normalize_phone("phone", phone)
         if created_after is not None:
-            params["created_after"] = timestamp_param("created_after", created_after)
+            params["created_after"] = datetime_param("created_after", created_after)
         if created_before is not None:
-            params["created_before"] = timestamp_param("created_before", created_before)
+            params["created_before"] = datetime_param("created_before", created_before)
 
         async def fetch(page: int) -> Page[Chat]:
             data = await self._http.request("GET", "/chats", params={**params, "page": str(page)})
