@@ -112,7 +112,11 @@ def test_lost_answers_over_http_are_reconciled_and_nobody_is_messaged_twice(
     assert code == 0
     assert fake.faults_injected["lost_answer"] > 0
     assert Counter(m.recipient_phone for m in fake.sent) == Counter(phones(12))
-    assert "Done: 12 sent." in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "Done: 12 sent." in printed.out
+    # Reconciled outcomes are the report's business, not log noise on the terminal
+    # (stderr also holds the served fake's own log of the answers it dropped).
+    assert "outcome of the send is unknown" not in printed.err
 
 
 @pytest.mark.parametrize("with_token", [True, False], ids=["quota-checked", "no-token"])

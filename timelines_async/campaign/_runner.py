@@ -157,7 +157,7 @@ class _Sender:
             else:
                 sent = await self._client.messages.send(chat_id=int(row.target), text=row.text)
         except SendOutcomeUnknown as exc:
-            logger.warning("line %d: the outcome of the send is unknown (%s)", row.line, exc.reason)
+            logger.info("line %d: the outcome of the send is unknown (%s)", row.line, exc.reason)
             self._journal.mark_unknown(position, f"outcome unknown: {exc.reason}")
             self.defer(row)
             self._emit(position)
@@ -249,9 +249,7 @@ async def _check_quota(client: TimelinesClient, needed: int) -> QuotaCheck:
         return QuotaCheck(needed=0, remaining=None)
     workspace = await client.quotas.get()
     if workspace.messaging_quota is None:
-        logger.warning(
-            "the API reported no messaging quota; the campaign is not checked against it"
-        )
+        logger.info("the API reported no messaging quota; the campaign is not checked against it")
         return QuotaCheck(needed=needed, remaining=None)
     remaining = workspace.messaging_quota.remaining
     extra = workspace.non_recurring_quota
