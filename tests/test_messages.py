@@ -516,3 +516,26 @@ async def test_reconcile_of_a_file_send_only_matches_a_message_with_an_attachmen
     _, _, messages = resources(make_core(mock))
     result = await messages.reconcile(err)
     assert (result is not None) is found
+
+
+async def test_reconcile_does_not_mistake_an_internal_note_for_the_send() -> None:
+    err = await _unknown_send(chat_id=42, text="Call me back")
+    t = err.attempted_at
+    mock = router()
+    mock.get("/chats/42/messages").mock(
+        return_value=_page(
+            [
+                message_json(
+                    "note",
+                    42,
+                    timestamp=_stamp(t + timedelta(seconds=1)),
+                    text="Call me back",
+                    from_me=True,
+                    message_type="note",
+                )
+            ],
+            False,
+        )
+    )
+    _, _, messages = resources(make_core(mock))
+    assert await messages.reconcile(err) is None

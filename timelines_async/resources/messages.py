@@ -26,7 +26,7 @@ from .._validation import (
     normalize_phone,
     timestamp_param,
 )
-from ..models import Message, SentMessage, StatusChange
+from ..models import Message, MessageType, SentMessage, StatusChange
 
 if TYPE_CHECKING:
     from .chats import Chats
@@ -283,6 +283,9 @@ class Messages:
 
 
 def _matches(message: Message, error: SendOutcomeUnknown) -> bool:
+    # An internal note is "from me" too, but it is never what a send produced.
+    if message.message_type == MessageType.NOTE:
+        return False
     if error.text is not None and (message.text or "") != error.text:
         return False
     return not error.attachment or bool(message.has_attachment)
