@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -539,3 +541,31 @@ async def test_reconcile_does_not_mistake_an_internal_note_for_the_send() -> Non
     )
     _, _, messages = resources(make_core(mock))
     assert await messages.reconcile(err) is None
+
+
+async def test_leaving_list_many_early_cancels_the_histories_still_being_read() -> None:
+    baseline = set(asyncio.all_tasks())
+    cancelled: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        chat_id = int(request.url.path.split("/")[-2])
+        if chat_id != 1:
+            try:
+                await anyio.sleep_forever()
+            except anyio.get_cancelled_exc_class():
+                cancelled.append(chat_id)
+                raise
+        return _page([message_json("first", 1)], True)
+
+    _, _, messages = resources(make_core(httpx.MockTransport(handler), max_concurrency=3))
+    async with contextlib.aclosing(messages.list_many([1, 2, 3])) as stream:
+        async for message in stream:
+            assert message.uid == "first"
+            break
+    leftovers = {
+        t
+        for t in asyncio.all_tasks() - baseline
+        if t is not asyncio.current_task() and not t.done()
+    }
+    assert leftovers == set()
+    assert sorted(cancelled) == [2, 3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import warnings
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -85,10 +85,11 @@ class Messages:
         after: datetime | date | str | None = None,
         before: datetime | date | str | None = None,
         order: Order = "desc",
-    ) -> AsyncIterator[Message]:
+    ) -> AsyncGenerator[Message]:
         """The messages of several chats, read concurrently within the client's concurrency.
 
-        Each chat's messages come in order; different chats' interleave.
+        Each chat's messages come in order; different chats' interleave. Closing
+        the iterator (`contextlib.aclosing`) cancels the histories still being read.
         """
         pagers = [
             self.list(chat_id, from_me=from_me, after=after, before=before, order=order)
