@@ -176,6 +176,20 @@ async def test_bad_chat_list_parameters_are_validation_errors(
     assert body["errors"][0]["fields"] == [field]
 
 
+async def test_listings_follow_changes_made_to_the_records_directly(
+    http: httpx.AsyncClient, fake: FakeTimelines
+) -> None:
+    before = {chat["id"] for chat in await all_chats(http, label="fresh")}
+    chat = fake.chats[max(fake.chats)]
+    chat.labels = ("fresh",)
+    chat.name = "Changed Directly"
+    after = await all_chats(http, label="fresh")
+    assert before == set()
+    assert [(c["id"], c["name"], c["labels"]) for c in after] == [
+        (chat.id, "Changed Directly", ["fresh"])
+    ]
+
+
 async def test_get_chat_and_unknown_chat(http: httpx.AsyncClient, fake: FakeTimelines) -> None:
     chat_id = min(fake.chats)
     assert data(await http.get(f"/chats/{chat_id}"))["id"] == chat_id

@@ -7,7 +7,7 @@ moment the fake was created, seeded history lies before it (negative), and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -49,7 +49,7 @@ class TeammateRecord:
     created_at: float
 
 
-@attrs.define
+@attrs.frozen
 class GroupMemberRecord:
     name: str
     phone: str | None
@@ -93,9 +93,29 @@ class MessageRecord:
     status_times: tuple[float, ...] = ()
 
 
-@attrs.define
+#: ChatRecord fields that are bookkeeping, not what the API shows.
+_UNTRACKED = frozenset({"history", "positions", "revision", "seeded_length"})
+
+
+def _track_change(instance: ChatRecord, attribute: attrs.Attribute[Any], value: Any) -> Any:
+    """Count every change to what a chat shows, so that caches of it know when to let go."""
+    if attribute.name not in _UNTRACKED:
+        object.__setattr__(instance, "revision", instance.revision + 1)
+        ChatRecord.changes += 1
+    return value
+
+
+@attrs.define(on_setattr=_track_change)
 class ChatRecord:
-    """A chat as `GET /chats/{id}` shows it; its history is generated on first read."""
+    """A chat as `GET /chats/{id}` shows it; its history is generated on first read.
+
+    Change it by assigning attributes (`chat.labels = ("vip",)`): the listing
+    and rendering caches follow assignments, which is why the collections
+    here are tuples.
+    """
+
+    #: Changes to any chat's shown fields, in every fake of this process.
+    changes: ClassVar[int] = 0
 
     id: int
     name: str
@@ -104,14 +124,14 @@ class ChatRecord:
     is_group: bool
     closed: bool
     read: bool
-    labels: list[str]
+    labels: tuple[str, ...]
     chatgpt_autoresponse_enabled: bool
     responsible_email: str | None
     responsible_name: str | None
     whatsapp_account_id: str
     created_at: float
     unattended: bool = False
-    group_members: list[GroupMemberRecord] = attrs.field(factory=list)
+    group_members: tuple[GroupMemberRecord, ...] = ()
     is_allowed_to_message: bool = True
     #: How many messages the seed gives this chat (its history is generated lazily).
     seeded_length: int = 0
@@ -121,6 +141,8 @@ class ChatRecord:
     history: list[MessageRecord] | None = None
     #: uid -> index into `history`.
     positions: dict[str, int] = attrs.field(factory=dict)
+    #: Changes to this chat's shown fields so far.
+    revision: int = 0
 
 
 @attrs.define

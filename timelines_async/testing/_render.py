@@ -7,6 +7,7 @@ field as `None` all the same.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ._records import (
@@ -20,6 +21,7 @@ from ._records import (
 from ._state import Workspace
 
 __all__ = [
+    "ChatJsonCache",
     "render_account",
     "render_chat",
     "render_file",
@@ -73,6 +75,28 @@ def render_chat(space: Workspace, chat: ChatRecord, *, with_msg: bool = False) -
     return data
 
 
+class ChatJsonCache:
+    """Each chat's JSON text, kept until the chat changes (its `revision` moves).
+
+    A page of 50 chats is then 50 lookups instead of 50 renders and a JSON
+    encoding: the fake stays cheap next to the client a benchmark measures.
+    """
+
+    def __init__(self, space: Workspace) -> None:
+        self.space = space
+        self._texts: dict[int, tuple[int, bytes]] = {}
+
+    def __call__(self, chat: ChatRecord) -> bytes:
+        cached = self._texts.get(chat.id)
+        if cached is not None and cached[0] == chat.revision:
+            return cached[1]
+        text = json.dumps(
+            render_chat(self.space, chat), ensure_ascii=False, separators=(",", ":")
+        ).encode()
+        self._texts[chat.id] = (chat.revision, text)
+        return text
+
+
 def render_message(
     space: Workspace, message: MessageRecord, *, reactions: bool = True
 ) -> dict[str, Any]:
@@ -105,6 +129,8 @@ def render_message(
 
 
 def render_reactions(space: Workspace, message: MessageRecord) -> dict[str, Any]:
+    if not message.reactions:
+        return {"users": [], "reactions": {}, "total": 0}
     own_phone = space.account(space.chat(message.chat_id).whatsapp_account_id).phone
     users = []
     counts: dict[str, int] = {}

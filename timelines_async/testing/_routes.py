@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from ._records import ChatRecord, FileRecord, MessageRecord, TeammateRecord, WebhookRecord
 from ._render import (
+    ChatJsonCache,
     render_account,
     render_chat,
     render_file,
@@ -25,7 +26,15 @@ from ._render import (
     render_webhook,
 )
 from ._state import PAGE_SIZE, Attachment, Workspace, clean_phone
-from ._wire import ApiFailure, Request, Response, field_error, json_response, parse_multipart
+from ._wire import (
+    JSON_CONTENT_TYPE,
+    ApiFailure,
+    Request,
+    Response,
+    field_error,
+    json_response,
+    parse_multipart,
+)
 
 __all__ = ["DOWNLOAD_PATH", "DOWNLOAD_TTL", "Api", "Handler", "RouteMatch", "check_query"]
 
@@ -200,6 +209,7 @@ class Api:
     def __init__(self, space: Workspace, *, max_upload_size: int) -> None:
         self.space = space
         self.max_upload_size = max_upload_size
+        self._chat_json = ChatJsonCache(space)
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/chats", self.list_chats),
             ("GET", "/chats/{}", self.get_chat),
@@ -291,12 +301,16 @@ class Api:
         key = tuple((name, query[name]) for name in _CHAT_FILTERS if name in query)
         listing = self.space.list_chats(key, matches)
         start = (page - 1) * PAGE_SIZE
-        with_msg = bool_query(query, "with_msg") or False
-        chats = [
-            render_chat(self.space, chat, with_msg=with_msg)
-            for chat in listing[start : start + PAGE_SIZE]
-        ]
-        return ok({"has_more_pages": start + PAGE_SIZE < len(listing), "chats": chats})
+        chats = listing[start : start + PAGE_SIZE]
+        has_more = start + PAGE_SIZE < len(listing)
+        if bool_query(query, "with_msg"):
+            rendered = [render_chat(self.space, chat, with_msg=True) for chat in chats]
+            return ok({"has_more_pages": has_more, "chats": rendered})
+        body = b'{"status":"ok","data":{"has_more_pages":%s,"chats":[%s]}}' % (
+            b"true" if has_more else b"false",
+            b",".join(map(self._chat_json, chats)),
+        )
+        return Response(200, body, [("content-type", JSON_CONTENT_TYPE)])
 
     def _chat_filter(self, query: Mapping[str, str]) -> Callable[[ChatRecord], bool]:
         """One predicate for every filter given: AND across filters, OR within a comma list."""
@@ -384,7 +398,6 @@ class Api:
                 setattr(chat, flag, value)
         if responsible is not None:
             self._assign(chat, teammate)
-        self.space.changed()
         return ok(render_chat(self.space, chat))
 
     def _assign(self, chat: ChatRecord, teammate: TeammateRecord | None) -> None:

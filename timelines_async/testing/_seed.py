@@ -207,13 +207,12 @@ def seed_chats(
                 known = (
                     direct[rng.randrange(len(direct))] if direct and rng.random() < 0.6 else None
                 )
+                role = "admin" if member_index == 0 else "member"
                 if known is not None and known.phone is not None:
-                    member = GroupMemberRecord(known.name, known.phone, "member", known.id)
+                    member = GroupMemberRecord(known.name, known.phone, role, known.id)
                 else:
                     member_name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
-                    member = GroupMemberRecord(member_name, _phone(rng), "member", None)
-                if member_index == 0:
-                    member.role = "admin"
+                    member = GroupMemberRecord(member_name, _phone(rng), role, None)
                 members.append(member)
         else:
             name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
@@ -242,14 +241,14 @@ def seed_chats(
             is_group=is_group,
             closed=rng.random() < 0.2,
             read=read,
-            labels=list(dict.fromkeys(labels)),
+            labels=tuple(dict.fromkeys(labels)),
             chatgpt_autoresponse_enabled=rng.random() < 0.15,
             responsible_email=responsible.email if responsible else None,
             responsible_name=responsible.display_name if responsible else None,
             whatsapp_account_id=account.id,
             created_at=created,
             unattended=not read and rng.random() < 0.2,
-            group_members=members,
+            group_members=tuple(members),
             seeded_length=length,
             last_message_at=last_at,
             last_message_uid=seeded_uid(seed, chat_id, length - 1) if length else None,
