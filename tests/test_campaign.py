@@ -17,6 +17,8 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from timelines_async import InvalidRequestError, TimelinesClient, campaign
 from timelines_async.campaign import (
@@ -693,3 +695,35 @@ async def test_the_report_is_written_as_json_or_csv_without_the_token(
     assert as_csv[0]["message_uid"] == fake.sent[0].uid
     for text in (report.write(tmp_path / "r.json").read_text(), report.to_csv(), repr(report)):
         assert fake.token not in text
+
+
+# -- reading CSVs: a property ---------------------------------------------------------------
+
+_cell = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00")
+    | st.sampled_from([",", '"', ";", "\n", " "]),
+    max_size=12,
+).filter(lambda cell: cell.strip() != "")
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_cell, _cell), min_size=1, max_size=6))
+def test_any_csv_a_spreadsheet_writes_renders_each_row_with_its_physical_line(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[tuple[str, str]]
+) -> None:
+    path = tmp_path_factory.mktemp("csv") / "c.csv"
+    rows = [
+        [phone, name, order] for phone, (name, order) in zip(phones(len(cells)), cells, strict=True)
+    ]
+    write_csv(path, ["phone", "name", "order"], rows)
+
+    plan = load_plan(path, TEMPLATE)
+
+    assert [r.text for r in plan.recipients] == [
+        f"Hi {name.strip()}, your order {order.strip()} shipped" for name, order in cells
+    ]
+    starts, line = [], 2
+    for name, order in cells:
+        starts.append(line)
+        line += 1 + name.count("\n") + order.count("\n")
+    assert [r.line for r in plan.recipients] == starts
