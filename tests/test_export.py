@@ -16,7 +16,14 @@ import attrs
 import httpx
 import pytest
 
-from timelines_async import Chat, Message, ServerError, TimelinesClient, TransportError
+from timelines_async import (
+    Chat,
+    InvalidRequestError,
+    Message,
+    ServerError,
+    TimelinesClient,
+    TransportError,
+)
 from timelines_async.export import (
     ExportProgress,
     JSONLStore,
@@ -339,12 +346,40 @@ async def test_interrupted_jsonl_export_keeps_the_previous_file(
     assert os.listdir(tmp_path) == [out.name]
 
 
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"store": "export.sqlite"}, "store"),
+        ({"client": "not a client"}, "client"),
+        ({"progress": 42}, "progress"),
+    ],
+)
+async def test_bad_arguments_are_invalid_request_errors_before_any_request(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, arguments: dict[str, Any], field: str
+) -> None:
+    call: dict[str, Any] = {"client": tl, "store": SQLiteStore(tmp_path / "x.sqlite"), **arguments}
+    with pytest.raises(InvalidRequestError) as caught:
+        await export_workspace(call.pop("client"), call.pop("store"), **call)
+    assert caught.value.field == field
+    assert fake.requests == []
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("path", [None, 3, ""])
+@pytest.mark.parametrize("store", [SQLiteStore, JSONLStore])
+def test_a_store_needs_a_file_path(store: Any, path: Any) -> None:
+    with pytest.raises(InvalidRequestError, match="path"):
+        store(path)
+
+
 @pytest.mark.parametrize("store", [SQLiteStore, JSONLStore])
 async def test_an_output_that_cannot_be_written_is_a_store_error_before_any_request(
     fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, store: type[SQLiteStore | JSONLStore]
 ) -> None:
     with pytest.raises(StoreError, match="cannot"):
         await export_workspace(tl, store(tmp_path / "missing-directory" / "export"))
+    with pytest.raises(StoreError, match="cannot"):
+        await export_workspace(tl, store(tmp_path))  # a directory
     assert fake.requests == []
 
 

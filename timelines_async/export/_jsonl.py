@@ -16,11 +16,10 @@ import json
 import os
 from collections.abc import Sequence
 from os import PathLike
-from pathlib import Path
 from typing import IO
 
 from ._records import record
-from ._store import ChatRows, StoreError, SyncState, Write
+from ._store import ChatRows, StoreError, SyncState, Write, output_path
 
 __all__ = ["JSONLStore"]
 
@@ -29,7 +28,7 @@ class JSONLStore:
     """Export into a JSON Lines file, replaced as a whole when the run completes."""
 
     def __init__(self, path: str | PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = output_path(path)
         self._partial = self.path.with_name(self.path.name + ".partial")
         self._file: IO[str] | None = None
 
@@ -37,6 +36,8 @@ class JSONLStore:
         return f"JSONLStore({str(self.path)!r})"
 
     def open(self, source: str) -> dict[int, SyncState]:
+        if self.path.is_dir():
+            raise StoreError(f"cannot write {self.path}: it is a directory")
         try:
             self._file = self._partial.open("w", encoding="utf-8")
         except OSError as exc:
@@ -60,6 +61,9 @@ class JSONLStore:
         self._file.close()
         self._file = None
         if complete:
-            os.replace(self._partial, self.path)
+            try:
+                os.replace(self._partial, self.path)
+            except OSError as exc:
+                raise StoreError(f"cannot replace {self.path}: {exc}") from exc
         else:
             self._partial.unlink(missing_ok=True)

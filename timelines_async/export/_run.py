@@ -26,7 +26,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._client import TimelinesClient
-from .._exceptions import NotFoundError
+from .._exceptions import InvalidRequestError, NotFoundError
 from ..models import Chat, Message
 from ._store import ChatRows, MessageRows, Store, SyncState, Write
 
@@ -78,6 +78,14 @@ async def export_workspace(
     `last_message_uid` changed, and only their messages after the newest stored
     one. `progress` is called (on the event loop) after every stored batch.
     """
+    if not isinstance(client, TimelinesClient):
+        raise InvalidRequestError("client", f"expected a TimelinesClient, not {client!r:.80}")
+    if not isinstance(store, Store):
+        raise InvalidRequestError(
+            "store", f"expected a store such as SQLiteStore(path), not {store!r:.80}"
+        )
+    if progress is not None and not callable(progress):
+        raise InvalidRequestError("progress", f"expected a callable or None, not {progress!r:.80}")
     started = time.monotonic()
     state = await anyio.to_thread.run_sync(store.open, client.base_url)
     complete = False

@@ -28,7 +28,7 @@ import attrs
 
 from ..models import Chat, Message
 from ._records import record
-from ._store import ChatRows, MessageRows, StoreError, SyncState, Write
+from ._store import ChatRows, MessageRows, StoreError, SyncState, Write, output_path
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "read_source"]
 
@@ -105,7 +105,7 @@ class SQLiteStore:
     """
 
     def __init__(self, path: str | PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = output_path(path)
         self._db: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:

@@ -8,14 +8,24 @@ chat's sync state, which is what lets an interrupted run resume exactly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from os import PathLike
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import attrs
 
-from .._exceptions import TimelinesError
+from .._exceptions import InvalidRequestError, TimelinesError
 from ..models import Chat, Message
 
-__all__ = ["ChatRows", "MessageRows", "Store", "StoreError", "SyncState", "Write"]
+__all__ = [
+    "ChatRows",
+    "MessageRows",
+    "Store",
+    "StoreError",
+    "SyncState",
+    "Write",
+    "output_path",
+]
 
 
 class StoreError(TimelinesError):
@@ -57,6 +67,7 @@ class MessageRows:
 Write = ChatRows | MessageRows
 
 
+@runtime_checkable
 class Store(Protocol):
     """Where an export goes. Blocking methods: the run calls them from a worker thread."""
 
@@ -71,3 +82,10 @@ class Store(Protocol):
     def close(self, *, complete: bool) -> None:
         """Release the output; `complete` says whether the run finished."""
         ...
+
+
+def output_path(path: str | PathLike[str]) -> Path:
+    """A store's file as a `Path`; anything else is an `InvalidRequestError`."""
+    if not isinstance(path, str | PathLike) or not str(path).strip():
+        raise InvalidRequestError("path", f"expected a file path, not {path!r}")
+    return Path(path)
