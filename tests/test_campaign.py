@@ -663,6 +663,24 @@ async def test_resuming_with_another_csv_or_template_is_refused(
     assert len(fake.sent) == 3
 
 
+async def test_a_journal_nothing_was_sent_under_is_started_afresh_for_a_changed_csv(
+    tmp_path: Path,
+) -> None:
+    """Refused for quota, the user trims the CSV: no send was ever journaled, so no conflict."""
+    fake = FakeTimelines(seed=0, chats=5, credits=3)
+    path = customers_csv(tmp_path, 5)
+    async with fake.client(send_interval=SEND_INTERVAL) as tl:
+        with pytest.raises(InsufficientQuotaError):
+            await campaign.run(tl, path, text=TEMPLATE)
+        customers_csv(tmp_path, 3)
+        dry = await campaign.run(tl, path, text=TEMPLATE, dry_run=True)
+        report = await campaign.run(tl, path, text=TEMPLATE)
+
+    assert [r.outcome for r in dry.results] == [Outcome.PENDING] * 3
+    assert [m.text for m in fake.sent] == expected_texts(3)
+    assert report.ok
+
+
 async def test_two_runs_cannot_share_a_journal(fake: FakeTimelines, tmp_path: Path) -> None:
     path = customers_csv(tmp_path, 2)
     with Journal.open(campaign.default_journal_path(path), load_plan(path, TEMPLATE)):

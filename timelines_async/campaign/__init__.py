@@ -36,8 +36,10 @@ the message uid, `failed` with the reason, `unknown`), the exact text and the
 attempt time. The `sending` state is committed to disk (`synchronous=FULL`)
 *before* each request leaves, and the answer is recorded after it. The journal
 is tied to the campaign (the CSV's sha256 and the template): resuming with a
-changed CSV or template raises `JournalMismatchError`. Two runs cannot use one
-journal at once (`JournalBusyError`).
+changed CSV or template raises `JournalMismatchError` (unless no send was ever
+attempted under the journal: then it is simply started afresh). Two runs cannot
+use one journal at once (`JournalBusyError`; a lock released by the OS even on
+SIGKILL; not enforced on Windows).
 
 **Sending.** One sender, in CSV order, spaced by the client's `send_interval`.
 A send is never retried once the API may have taken it. A recipient the API

@@ -116,7 +116,14 @@ class Journal:
                 if journal._is_new():
                     journal._create(plan)
                 else:
-                    journal._check(plan)
+                    try:
+                        journal._check(plan)
+                    except JournalMismatchError:
+                        if journal._ever_attempted():
+                            raise
+                        # No send was ever journaled (each one is committed before its
+                        # request), so nobody was messaged under it: start it afresh.
+                        journal._create(plan, replace=True)
                 return journal
             except BaseException:
                 db.close()
@@ -135,7 +142,12 @@ class Journal:
             journal = cls(path, db, _NoLock())
             if journal._is_new():
                 return None
-            journal._check(plan)
+            try:
+                journal._check(plan)
+            except JournalMismatchError:
+                if journal._ever_attempted():
+                    raise
+                return None  # `open` would start it afresh
             return journal.rows()
         finally:
             db.close()
@@ -217,9 +229,19 @@ class Journal:
             raise JournalMismatchError(f"{self.path} is not a campaign journal")
         return False
 
-    def _create(self, plan: Plan) -> None:
+    def _ever_attempted(self) -> bool:
+        try:
+            found = self._db.execute("SELECT 1 FROM recipients WHERE attempts > 0 LIMIT 1")
+        except sqlite3.Error:  # not even our schema: never touch it
+            return True
+        return found.fetchone() is not None
+
+    def _create(self, plan: Plan, *, replace: bool = False) -> None:
         now = _now()
         with self._transaction():
+            if replace:
+                self._db.execute("DROP TABLE recipients")
+                self._db.execute("DROP TABLE campaign")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)

@@ -21,7 +21,7 @@ from .._exceptions import (
     TimelinesError,
 )
 from ._csv import Plan, Recipient, Source, load_plan
-from ._errors import CampaignError, InsufficientQuotaError
+from ._errors import CampaignError, InsufficientQuotaError, InvalidCampaignError
 from ._journal import Journal, JournalRow, State, default_journal_path
 from ._report import CampaignProgress, CampaignReport, Outcome, QuotaCheck, RecipientResult
 
@@ -66,10 +66,10 @@ async def run(
 
     See the `timelines_async.campaign` module documentation for the whole story.
     """
-    if settle < 0:
-        raise ValueError("settle must be >= 0")
-    if max_attempts < 1:
-        raise ValueError("max_attempts must be >= 1")
+    if isinstance(settle, bool) or not isinstance(settle, int | float) or not settle >= 0:
+        raise InvalidCampaignError("settle", f"must be a number of seconds >= 0, not {settle!r}")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise InvalidCampaignError("max_attempts", f"must be an integer >= 1, not {max_attempts!r}")
     plan = load_plan(recipients, text, skip_invalid=skip_invalid)
     journal_path = _journal_path(plan, journal)
     if dry_run:
