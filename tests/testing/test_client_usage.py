@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,3 +137,16 @@ async def test_a_caller_supplied_http_client_is_used_and_left_open() -> None:
             assert await tl.chats.list().collect() == []
         assert not mine.is_closed
     assert seen == ["/integrations/api/chats"]
+
+
+async def test_files_round_trip_through_the_client_with_an_unusual_name(tmp_path: Path) -> None:
+    fake = FakeTimelines(chats=3)
+    name = 'Müller "Q3" report.pdf'
+    async with fake.client() as tl:
+        uploaded = await tl.files.upload(b"%PDF-1.7 data", filename=name)
+        info = await tl.files.get(uploaded.uid)
+        await tl.files.download(uploaded.uid, tmp_path / "copy.pdf")
+        listed = await tl.files.list(filename="müller")
+    assert (uploaded.filename, info.size) == (name, 13)
+    assert (tmp_path / "copy.pdf").read_bytes() == b"%PDF-1.7 data"
+    assert [f.uid for f in listed] == [uploaded.uid]

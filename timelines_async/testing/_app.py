@@ -1,11 +1,11 @@
 """`FakeTimelines`: the in-memory TimelinesAI server, as an ASGI app and for in-process use.
 
 Every request, over ASGI or through the in-process transport, goes through
-`FakeTimelines.handle`: latency, the fault draw, the trailing-slash and token
-checks, the request-rate limit, the route's handler, webhook delivery, and
-the request log. Faults that the HTTP layer must act out (a dropped
-connection, a lost answer) come back as `Response.fault` for the ASGI
-adapter or the transport to perform.
+`FakeTimelines.handle`: latency, the trailing-slash check, routing, the fault
+draw, the request-rate limit, the token, the route's handler, webhook
+delivery, and the request log. Faults that the HTTP layer must act out (a
+dropped connection, a lost answer, a cut body) come back as `Outcome.fault`
+for the ASGI adapter or the in-process transport to perform.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -83,15 +84,14 @@ class FakeTimelines:
         if not 0 <= sent <= delivered <= read:
             raise ValueError("status_delays must be (sent, delivered, read), non-decreasing")
         self.token = token
-        self.send_interval = send_interval
         self.request_rate = request_rate
         self.latency = latency
-        self.faults = faults or Faults()
+        self._faults = faults or Faults()
         self.plain_text_401 = plain_text_401
         self.base_url = FAKE_ORIGIN + API_PREFIX
         self.requests: list[RequestRecord] = []
         self.clock = FakeClock(start or datetime.now(UTC), clock)
-        self._injector = FaultInjector(self.faults)
+        self._injector = FaultInjector(self._faults)
         self._hub = EventHub(lambda uid: self._api.download_url(uid, FAKE_ORIGIN), webhook_client)
         self._space = Workspace(
             seed=seed,
@@ -111,6 +111,22 @@ class FakeTimelines:
         return f"FakeTimelines(chats={len(self._space.chats)}, base_url={self.base_url!r})"
 
     # -- what tests look at --------------------------------------------------
+
+    @property
+    def send_interval(self) -> float:
+        """Sends closer together than this (on the fake's clock) get 429; 0 = not enforced."""
+        return self._space.send_interval
+
+    @send_interval.setter
+    def send_interval(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("send_interval must be >= 0")
+        self._space.send_interval = seconds
+
+    @property
+    def faults(self) -> Faults:
+        """The fault knobs in force (change them with `set_faults`)."""
+        return self._faults
 
     @property
     def chats(self) -> dict[int, ChatRecord]:
@@ -158,7 +174,7 @@ class FakeTimelines:
 
     def set_faults(self, faults: Faults) -> None:
         """Change the fault knobs from now on (the draw restarts from `faults.seed`)."""
-        self.faults = faults
+        self._faults = faults
         self._injector = FaultInjector(faults)
 
     def advance(self, seconds: float) -> None:
@@ -198,7 +214,7 @@ class FakeTimelines:
             await anyio.sleep(self.latency)
         path = request.path
         if path.startswith(DOWNLOAD_PATH):
-            return Outcome(self._download(request, path[len(DOWNLOAD_PATH) :]))
+            return self._log(request, Outcome(self._download(request, path[len(DOWNLOAD_PATH) :])))
         if not path.startswith(API_PREFIX + "/") or path.endswith("/"):
             return self._log(request, Outcome(_html_404()))
         request.path = path[len(API_PREFIX) :]
@@ -227,7 +243,7 @@ class FakeTimelines:
             failure = ApiFailure(503, "Service temporarily unavailable", "internal_error")
             return Outcome(failure.response(), fault)
         if fault == "rate_limited":
-            retry_after = [("retry-after", f"{self.faults.retry_after:g}")]
+            retry_after = [("retry-after", f"{self._faults.retry_after:g}")]
             failure = ApiFailure(
                 429, "Rate limit exceeded", "rate_limit_exceeded", headers=retry_after
             )
@@ -287,7 +303,7 @@ class FakeTimelines:
             file.content,
             [
                 ("content-type", file.mimetype),
-                ("content-disposition", f'attachment; filename="{file.filename}"'),
+                ("content-disposition", f"attachment; filename*=UTF-8''{quote(file.filename)}"),
             ],
         )
 

@@ -160,6 +160,11 @@ def parse_multipart(request: Request) -> dict[str, Part]:
     return parts
 
 
+def _unquote_form(value: str) -> str:
+    """Undo HTML5 form quoting of a Content-Disposition value (as browsers and httpx write it)."""
+    return value.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+
+
 def _part_from_headers(head: str, content: bytes) -> Part | None:
     name = filename = content_type = None
     for line in head.strip().split("\r\n"):
@@ -172,7 +177,7 @@ def _part_from_headers(head: str, content: bytes) -> Part | None:
                 if pkey.lower() == "name":
                     name = pvalue.strip('"')
                 elif pkey.lower() == "filename":
-                    filename = pvalue.strip('"')
+                    filename = _unquote_form(pvalue.strip('"'))
     if name is None:
         return None
     return Part(name, content, filename, content_type)
