@@ -335,3 +335,46 @@ async def test_fan_in_yields_everything_and_cancels_on_close() -> None:
         async for _ in items:
             break
     assert not watch.leftovers()
+
+
+async def test_a_page_of_only_already_seen_items_ends_the_walk() -> None:
+    """Pages A, B, A again: not a repeat of the previous page, but nothing new either."""
+    pages = {1: [1, 2], 2: [3, 4], 3: [1, 2], 4: [5, 6]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        number = page_number(request)
+        return ok({"has_more_pages": number < 4, "chats": [chat_json(i) for i in pages[number]]})
+
+    chats, _, _ = resources(make_core(httpx.MockTransport(handler), max_concurrency=1))
+    with anyio.fail_after(2):
+        assert [chat.id for chat in await chats.list().collect()] == [1, 2, 3, 4]
+
+
+async def test_cursor_pages_stop_when_a_cursor_comes_round_again() -> None:
+    """A server that cycles between two pages is caught by the cursor guard alone."""
+    calls: list[str | None] = []
+
+    async def fetch(cursor: str | None) -> Page[str]:
+        calls.append(cursor)
+        return Page(["a", "b"] if cursor in (None, "d") else ["c", "d"], has_more=True)
+
+    with anyio.fail_after(2):
+        pages = [page.items async for page in cursor_pages(fetch, cursor_of=lambda s: s)]
+    assert pages == [["a", "b"], ["c", "d"], ["a", "b"]]
+    assert calls == [None, "b", "d"]
+
+
+async def test_a_bounded_dedup_window_forgets_old_ids_to_keep_memory_flat() -> None:
+    """Message histories remember only recent ids: an id far back may come again."""
+
+    async def fetch(cursor: int | None) -> Page[int]:
+        start = 0 if cursor is None else cursor + 1
+        items = [start, start + 1] if start < 6 else [0, 99]  # 0 comes back much later
+        return Page(items, has_more=start < 6)
+
+    pager = Pager(
+        lambda: cursor_pages(fetch, cursor_of=lambda i: i), key=lambda i: i, dedup_window=3
+    )
+    assert await pager.collect() == [0, 1, 2, 3, 4, 5, 0, 99]
+    unbounded = Pager(lambda: cursor_pages(fetch, cursor_of=lambda i: i), key=lambda i: i)
+    assert await unbounded.collect() == [0, 1, 2, 3, 4, 5, 99]
