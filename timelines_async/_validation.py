@@ -43,7 +43,8 @@ _INTERNATIONAL_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}")
 #: Without a `+`, only a number long enough to carry a country code is taken as
 #: international: `14155551234` passes, a national `415-555-1234` does not.
 _INTERNATIONAL_DIGITS = re.compile(r"[1-9]\d{10,14}")
-_UNSAFE_IN_PATH = re.compile(r"[\s/?#%\x00]")
+#: Separators, escapes and control characters (httpx refuses the latter in a URL).
+_UNSAFE_IN_PATH = re.compile(r"[\s/?#%\x00-\x1f\x7f]")
 
 
 def check_text(field: str, value: object, *, max_length: int, allow_empty: bool = True) -> str:
@@ -78,7 +79,8 @@ def check_chat_id(value: object, field: str = "chat_id") -> int:
     """A chat id: a positive integer (a numeric string is accepted)."""
     if isinstance(value, bool):
         raise InvalidRequestError(field, "must be an integer chat id, not a bool")
-    if isinstance(value, str) and value.strip().isdigit():
+    # isascii: "²" is a digit to isdigit() but not to int().
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if not isinstance(value, int) or value <= 0:
         raise InvalidRequestError(field, f"must be a positive integer chat id, not {value!r}")
@@ -88,7 +90,8 @@ def check_chat_id(value: object, field: str = "chat_id") -> int:
 def check_uid(field: str, value: object) -> str:
     """A message or file uid: a non-empty string that is safe in a URL path."""
     text = check_text(field, value, max_length=256, allow_empty=False)
-    if _UNSAFE_IN_PATH.search(text):
+    # "." and ".." are dot segments: the URL would be resolved to another endpoint.
+    if _UNSAFE_IN_PATH.search(text) or text in (".", ".."):
         raise InvalidRequestError(field, f"{text!r} is not a valid uid")
     return text
 
