@@ -88,7 +88,7 @@ class Teammates:
 
 
 def _check_user_id(value: object) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidRequestError("user_id", f"must be a positive integer user id, not {value!r}")

@@ -123,7 +123,7 @@ def _check_bool(field: str, value: object) -> bool:
 
 
 def _check_webhook_id(value: object) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidRequestError(
