@@ -91,6 +91,10 @@ class Messages:
         Each chat's messages come in order; different chats' interleave. Closing
         the iterator (`contextlib.aclosing`) cancels the histories still being read.
         """
+        if isinstance(chat_ids, str | bytes) or not isinstance(chat_ids, Iterable):
+            raise InvalidRequestError(
+                "chat_ids", f"must be an iterable of chat ids, not {type(chat_ids).__name__}"
+            )
         pagers = [
             self.list(chat_id, from_me=from_me, after=after, before=before, order=order)
             for chat_id in chat_ids
@@ -243,6 +247,12 @@ class Messages:
         `skew` widens the window for clock differences; keep it short if the same
         text may have been sent to this chat just before.
         """
+        if not isinstance(error, SendOutcomeUnknown):
+            raise InvalidRequestError(
+                "error", f"must be the SendOutcomeUnknown a send raised, not {type(error).__name__}"
+            )
+        if not isinstance(skew, timedelta) or skew < timedelta(0):
+            raise InvalidRequestError("skew", f"must be a timedelta >= 0, not {skew!r}")
         chat_id = await self._chat_of(error.target)
         if chat_id is None:
             return None
