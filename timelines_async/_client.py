@@ -73,6 +73,10 @@ class TimelinesClient:
             raise ConfigurationError(
                 "the API token must be printable ASCII without spaces or control characters"
             )
+        _require(
+            base_url is None or isinstance(base_url, str),
+            f"base_url must be a string, not {type(base_url).__name__}",
+        )
         base_url = base_url or os.environ.get("TIMELINES_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must be an http(s) URL, not {base_url!r}")
