@@ -164,6 +164,11 @@ class RedisSendLimiter:
         self.timeout = float(timeout)
         self._interval_us = round(interval * 1_000_000)
         self._script = redis.register_script(_RESERVE_SLOT)
+        # One reservation in flight per limiter: slots follow the callers' order (FIFO,
+        # like the in-process limiter), they share one connection, and each reply is read
+        # as soon as it lands instead of queueing behind its siblings' replies (the time a
+        # reply waits shortens the caller's wait on top of the slot's).
+        self._gate = anyio.Lock()
 
     @classmethod
     def for_token(
@@ -196,7 +201,8 @@ class RedisSendLimiter:
         """
         try:
             with anyio.fail_after(self.timeout):
-                reply = await self._script(keys=[self.key], args=[self._interval_us])
+                async with self._gate:
+                    reply = await self._script(keys=[self.key], args=[self._interval_us])
         except (RedisError, OSError) as exc:
             # OSError covers the builtin TimeoutError of `fail_after` too.
             reason = str(exc) or f"no answer within {self.timeout} s"
