@@ -255,6 +255,21 @@ async def test_two_spellings_of_one_number_are_one_recipient(tmp_path: Path) -> 
     ]
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("settle", -1.0), ("settle", float("nan")), ("settle", float("inf")), ("max_attempts", 0)],
+)
+async def test_bad_settle_or_max_attempts_is_refused_before_anything_happens(
+    fake: FakeTimelines, tmp_path: Path, option: str, value: float
+) -> None:
+    path = customers_csv(tmp_path, 2)
+    async with fake.client(send_interval=SEND_INTERVAL) as tl:
+        with pytest.raises(InvalidCampaignError, match=option):
+            await campaign.run(tl, path, text=TEMPLATE, **{option: value})  # type: ignore[arg-type]
+    assert fake.requests == []
+    assert not campaign.default_journal_path(path).exists()
+
+
 async def test_skip_invalid_sends_the_valid_rows_and_reports_the_others(
     fake: FakeTimelines, tmp_path: Path
 ) -> None:

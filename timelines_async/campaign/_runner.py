@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -66,7 +67,11 @@ async def run(
 
     See the `timelines_async.campaign` module documentation for the whole story.
     """
-    if isinstance(settle, bool) or not isinstance(settle, int | float) or not settle >= 0:
+    if (
+        isinstance(settle, bool)
+        or not isinstance(settle, int | float)
+        or not (math.isfinite(settle) and settle >= 0)
+    ):
         raise InvalidCampaignError("settle", f"must be a number of seconds >= 0, not {settle!r}")
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
         raise InvalidCampaignError("max_attempts", f"must be an integer >= 1, not {max_attempts!r}")
