@@ -239,6 +239,24 @@ def test_usage_errors_exit_2_before_doing_anything(
     assert "usage: timelines-async" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("missing", ["rich", "uvicorn"])
+def test_without_the_cli_extra_main_says_what_to_install(
+    missing: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(sys.modules):
+        if name.startswith("timelines_async.cli."):
+            monkeypatch.delitem(sys.modules, name)
+        elif name == missing or name.startswith(f"{missing}."):
+            monkeypatch.setitem(sys.modules, name, None)
+
+    assert main(["demo"]) == 2
+
+    assert capsys.readouterr().err == (
+        "timelines-async: error: the command line needs the cli extra "
+        "(pip install 'timelines-async[cli]')\n"
+    )
+
+
 def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out

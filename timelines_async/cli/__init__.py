@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
     except ModuleNotFoundError as exc:
-        if exc.name not in ("rich", "uvicorn"):
+        if (exc.name or "").partition(".")[0] not in ("rich", "uvicorn"):
             raise
         print(
             f"{PROG}: error: the command line needs the cli extra "

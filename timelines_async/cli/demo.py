@@ -17,6 +17,7 @@ import anyio
 import attrs
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -132,4 +133,4 @@ class _Report:
         for timestamp, name, from_me, text in self.newest:
             when = (timestamp or "")[:19].replace("T", " ")
             newest.add_row(when, Text(name or ""), "→" if from_me else "←", Text(text or ""))
-        console.print(busiest, newest)
+        console.print(Padding(busiest, (0, 0, 0, 3)), Padding(newest, (0, 0, 0, 3)))
