@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 __all__ = ["FULL", "PROFILE", "fuzz_settings", "pick"]
 
@@ -28,12 +28,18 @@ def pick(short: T, full: T) -> T:
 
 
 def fuzz_settings(short: int, full: int) -> settings:
-    """Hypothesis settings: derandomized (the same examples every run), no deadline, no database."""
+    """Hypothesis settings: derandomized (the same examples every run), no deadline, no database.
+
+    `short` examples in the short profile, `full` in the full one.
+    """
     return settings(
         max_examples=pick(short, full),
         deadline=None,
         derandomize=True,
         database=None,
         print_blob=True,
+        # No shrinking: the first failing example is reported as found, and a
+        # failing run costs no more time than a passing one.
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
