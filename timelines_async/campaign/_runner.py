@@ -65,7 +65,28 @@ async def run(
 ) -> CampaignReport:
     """Send `text` to every recipient once, in order, journaled so a crashed run can resume.
 
-    See the `timelines_async.campaign` module documentation for the whole story.
+    - `client`: the `TimelinesClient` to send with (its `send_interval` spaces the
+      sends); `None` only for a dry run, which then skips the quota check.
+    - `recipients`: a CSV path (header row with a `phone` or a `chat_id` column), or
+      an iterable of mappings with those keys.
+    - `text`: the template; `{column}` fields are filled from each row.
+    - `journal`: the SQLite journal; default `FILE.csv.journal.sqlite` beside the CSV
+      (required for a list of mappings). Run again with the same journal to resume.
+    - `dry_run`: check and render every row, check the quota, send and write nothing.
+    - `send_what_fits`: when the quota is short, send the first recipients that fit
+      and report the rest as `skipped_quota` (instead of `InsufficientQuotaError`).
+    - `skip_invalid`: send the valid rows and report the others as `invalid`
+      (instead of `InvalidRowsError`).
+    - `retry_failed`: send again to recipients the API refused in an earlier run.
+    - `settle`: seconds an attempt with an unknown outcome must age before "not in
+      the chat's history" is trusted to mean it did not go out.
+    - `max_attempts`: sends per recipient while each outcome is unknown and none
+      went out; then the recipient is `failed`.
+    - `progress`: called with a `CampaignProgress` at the start and on each outcome.
+
+    Returns a `CampaignReport`; raises before sending anything on bad input,
+    a short quota, or a journal of another campaign. See the
+    `timelines_async.campaign` module documentation for the whole story.
     """
     if (
         isinstance(settle, bool)
