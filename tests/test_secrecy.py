@@ -59,6 +59,8 @@ FAILURES: list[object] = [
     pytest.param(httpx.ReadTimeout("slow"), id="read-timeout"),
     pytest.param(httpx.RemoteProtocolError("dropped"), id="dropped"),
     pytest.param(httpx.LocalProtocolError("bad request"), id="local-protocol"),
+]
+ECHOES: list[object] = [
     # a misbehaving proxy that echoes the request headers back in its error page
     pytest.param(httpx.Response(502, text=f"upstream said no to Bearer {TOKEN}"), id="echo-502"),
     pytest.param(error(403, f"token {TOKEN} may not do this"), id="echo-403"),
@@ -70,7 +72,7 @@ FAILURES: list[object] = [
 ]
 
 
-@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("failure", FAILURES + ECHOES)
 @pytest.mark.parametrize("operation", ["read", "send"])
 async def test_no_exception_carries_the_token(
     failure: httpx.Response | Exception, operation: str
@@ -150,3 +152,26 @@ async def test_no_log_record_at_debug_carries_the_token(caplog: pytest.LogCaptur
         text = f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
         assert TOKEN not in text, record.name
     assert TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+async def test_tracebacks_with_captured_locals_do_not_carry_the_token(
+    failure: httpx.Response | Exception,
+) -> None:
+    """Error trackers (Sentry, rich) record each frame's local variables by default.
+
+    (A server that echoes the token puts it in the body it sent, which is then in
+    the locals; the client itself must never hold it in a plain local.)
+    """
+    mock = router()
+    kwargs = (
+        {"side_effect": failure} if isinstance(failure, Exception) else {"return_value": failure}
+    )
+    mock.get("/chats/1").mock(**kwargs)
+    chats, _, _ = resources(make_core(mock, max_retries=1))
+    with pytest.raises(TimelinesError) as info:
+        await chats.get(1)
+    text = "".join(
+        traceback.TracebackException.from_exception(info.value, capture_locals=True).format()
+    )
+    assert TOKEN not in text

@@ -14,7 +14,14 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Mapping,
+)
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +84,32 @@ class _AttemptFailed(Exception):
         self.cause = cause
 
 
+class _BearerAuth(httpx.Auth):
+    """The `Authorization: Bearer` header, added as the request goes out.
+
+    Kept in an object whose `repr` hides the token, never in a dict or a local
+    variable of the pipeline: error trackers record frames' locals.
+    """
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(<hidden>)"
+
+    def redact(self, value: Any) -> Any:
+        return _scrub(value, self._token)
+
+    def appears_in(self, text: str) -> bool:
+        return self._token in text
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer " + self._token
+        yield request
+
+
 def _snippet(body: bytes, limit: int = 200) -> str:
     text = body[:limit].decode("utf-8", "replace").strip()
     return text + ("..." if len(body) > limit else "") if text else "(empty body)"
@@ -133,17 +166,17 @@ def _scrub(value: Any, secret: str) -> Any:
     return value
 
 
-def _redact(error: APIError, secret: str) -> None:
+def _redact(error: APIError, auth: _BearerAuth) -> None:
     """Blank the token out of an error built from the server's words.
 
     The API never echoes it, but a proxy's debug page or a misconfigured gateway
     might; the token must not reach an exception message, a log or a traceback.
     """
-    if secret not in repr((error.args, error.message, error.errors)):
+    if not auth.appears_in(repr((error.args, error.message, error.errors))):
         return
-    error.args = tuple(_scrub(arg, secret) for arg in error.args)
-    error.message = _scrub(error.message, secret)
-    error.errors = _scrub(error.errors, secret)
+    error.args = tuple(auth.redact(arg) for arg in error.args)
+    error.message = auth.redact(error.message)
+    error.errors = auth.redact(error.errors)
 
 
 def decode_response(
@@ -191,8 +224,7 @@ class HTTPCore:
         self.send_limiter = send_limiter
         self.max_concurrency = max_concurrency
         self.pacer = RequestPacer(requests_per_second, sleep=sleep)
-        self._auth = {"Authorization": f"Bearer {token}"}
-        self._secret = token
+        self._auth = _BearerAuth(token)
         self._timeout = httpx.Timeout(timeout)
         self._owns_client = http_client is None
         self._client = http_client or httpx.AsyncClient(
@@ -361,19 +393,15 @@ class HTTPCore:
         """One attempt: slot, pace, send, read, decode. Raises `_AttemptFailed` or `APIError`."""
         if self._closed:
             raise ConfigurationError("the client is closed: create a new TimelinesClient")
-        url = self.base_url + path
-        request_headers = dict(self._auth)
-        if headers:
-            request_headers.update(headers)
         request = self._client.build_request(
-            method, url, params=params, json=json, content=content, files=files, data=data,
-            headers=request_headers, timeout=self._timeout,
+            method, self.base_url + path, params=params, json=json, content=content,
+            files=files, data=data, headers=headers, timeout=self._timeout,
         )  # fmt: skip
         async with self._slots:
             await self.pacer.wait()
             started = time.perf_counter()
             try:
-                response = await self._client.send(request)
+                response = await self._client.send(request, auth=self._auth)
                 try:
                     body = await response.aread()
                 finally:
@@ -399,5 +427,5 @@ class HTTPCore:
         try:
             return decode_response(status, body, response.headers, method=method, path=path)
         except APIError as error:
-            _redact(error, self._secret)
+            _redact(error, self._auth)
             raise
