@@ -22,11 +22,12 @@ import anyio
 import httpx
 
 from ._asgi import answer, read_request
+from ._checks import check_query
 from ._clock import FakeClock
 from ._events import EventCallback, EventHub
 from ._faults import FaultInjector, Faults
 from ._records import ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
-from ._routes import DOWNLOAD_PATH, Api, check_query
+from ._routes import DOWNLOAD_PATH, Api
 from ._state import Workspace
 from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
 

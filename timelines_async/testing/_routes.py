@@ -14,7 +14,32 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ._records import ChatRecord, FileRecord, MessageRecord, TeammateRecord, WebhookRecord
+from ._checks import (
+    MAX_CAPTION,
+    MAX_CHAT_NAME,
+    MAX_CONTENT_TYPE,
+    MAX_FILENAME,
+    MAX_LABEL,
+    MAX_NOTE,
+    MAX_REACTION,
+    MAX_TEXT,
+    MAX_URL,
+    bool_field,
+    bool_query,
+    json_object,
+    page_number,
+    required_string,
+    string_field,
+)
+from ._filters import CHAT_FILTERS, chat_filter
+from ._records import (
+    AccountRecord,
+    ChatRecord,
+    FileRecord,
+    MessageRecord,
+    TeammateRecord,
+    WebhookRecord,
+)
 from ._render import (
     ChatJsonCache,
     render_account,
@@ -25,31 +50,24 @@ from ._render import (
     render_teammate,
     render_webhook,
 )
-from ._state import PAGE_SIZE, Attachment, Workspace, clean_phone
+from ._state import PAGE_SIZE, Attachment, Workspace, international_phone
 from ._wire import (
     JSON_CONTENT_TYPE,
     ApiFailure,
     Request,
     Response,
+    empty_ok,
     field_error,
     json_response,
+    ok,
     parse_multipart,
 )
 
-__all__ = ["DOWNLOAD_PATH", "DOWNLOAD_TTL", "Api", "Handler", "RouteMatch", "check_query"]
+__all__ = ["DOWNLOAD_PATH", "DOWNLOAD_TTL", "Api", "Handler", "RouteMatch"]
 
 Handler = Callable[[Request, tuple[str, ...]], Response]
 RouteMatch = tuple[Handler, tuple[str, ...]]
 
-MAX_TEXT = 2000
-MAX_LABEL = 64
-MAX_NOTE = 10_000
-MAX_CHAT_NAME = 256
-MAX_FILENAME = 1024
-MAX_CONTENT_TYPE = 140
-MAX_CAPTION = 2000
-MAX_URL = 4096
-MAX_REACTION = 50
 DOWNLOAD_PATH = "/fake-files/"
 #: Temporary download URLs are valid this long on the fake's clock.
 DOWNLOAD_TTL = 15 * 60.0
@@ -69,138 +87,6 @@ EVENT_TYPES = frozenset(
     }
 )  # fmt: skip
 ROLES = frozenset({"admin", "team_supervisor", "teammate", "agent", "collaborator"})
-_CHAT_FILTERS = (
-    "label", "whatsapp_account_id", "group", "responsible", "name", "phone", "whatsapp_phone",
-    "read", "closed", "chatgpt_autoresponse_enabled", "created_after", "created_before",
-)  # fmt: skip
-
-
-def ok(data: object = None, **extra: Any) -> Response:
-    body: dict[str, Any] = {"status": "ok"}
-    if data is not None:
-        body["data"] = data
-    body.update(extra)
-    return json_response(body)
-
-
-def empty_ok() -> Response:
-    """A 200 without a body (DELETE /files/{uid}, DELETE /webhooks/{id})."""
-    return Response(200, b"")
-
-
-def _has_nul(value: object, path: list[str | int]) -> list[str | int] | None:
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in str(key):
-                return [*path, str(key)]
-            found = _has_nul(item, [*path, str(key)])
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _has_nul(item, [*path, index])
-            if found is not None:
-                return found
-    return None
-
-
-def check_query(query: Mapping[str, str]) -> None:
-    """No NUL character in any query parameter."""
-    for name, value in query.items():
-        if "\x00" in name or "\x00" in value:
-            raise field_error(name, "must not contain NUL (\\u0000) characters")
-
-
-def json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, with no NUL character anywhere in it."""
-    body = request.json()
-    if not isinstance(body, dict):
-        raise ApiFailure(400, "The request body must be a JSON object", "validation_error")
-    found = _has_nul(body, [])
-    if found is not None:
-        raise field_error(found or ["body"], "must not contain NUL (\\u0000) characters")
-    return body
-
-
-def string_field(
-    body: Mapping[str, Any],
-    name: str,
-    max_length: int,
-    *,
-    required: bool = False,
-    allow_empty: bool = True,
-) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise field_error(name, "field required")
-        return None
-    if not isinstance(value, str):
-        raise field_error(name, "str type expected")
-    if len(value) > max_length:
-        raise field_error(name, f"ensure this value has at most {max_length} characters")
-    if not allow_empty and not value.strip():
-        raise field_error(name, "must not be empty")
-    return value
-
-
-def required_string(
-    body: Mapping[str, Any], name: str, max_length: int, *, allow_empty: bool = True
-) -> str:
-    value = string_field(body, name, max_length, required=True, allow_empty=allow_empty)
-    if value is None:  # string_field raised already; this satisfies the type checker
-        raise field_error(name, "field required")
-    return value
-
-
-def bool_field(body: Mapping[str, Any], name: str) -> bool | None:
-    value = body.get(name)
-    if value is None or isinstance(value, bool):
-        return value
-    raise field_error(name, "value could not be parsed to a boolean")
-
-
-def bool_query(query: Mapping[str, str], name: str) -> bool | None:
-    value = query.get(name)
-    if value is None or value == "":
-        return None
-    folded = value.lower()
-    if folded in ("true", "1"):
-        return True
-    if folded in ("false", "0"):
-        return False
-    raise field_error(name, "value could not be parsed to a boolean")
-
-
-def csv_query(query: Mapping[str, str], name: str) -> list[str] | None:
-    value = query.get(name)
-    if value is None:
-        return None
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    return items or None
-
-
-def _page_number(query: Mapping[str, str]) -> int:
-    text = query.get("page", "1")
-    if not text.isdigit() or int(text) < 1:
-        raise field_error("page", "must be an integer >= 1")
-    return int(text)
-
-
-def _flag_check(attribute: str, wanted: bool) -> Callable[[ChatRecord], bool]:
-    return lambda chat: getattr(chat, attribute) is wanted
-
-
-def _created_check(bound: float, *, after: bool) -> Callable[[ChatRecord], bool]:
-    if after:
-        return lambda chat: chat.created_at // 1 > bound
-    return lambda chat: chat.created_at // 1 < bound
-
-
-def _digits(phone: str) -> str:
-    return phone.lstrip("+")
 
 
 class Api:
@@ -296,9 +182,9 @@ class Api:
 
     def list_chats(self, request: Request, args: tuple[str, ...]) -> Response:
         query = request.query
-        page = _page_number(query)
-        matches = self._chat_filter(query)
-        key = tuple((name, query[name]) for name in _CHAT_FILTERS if name in query)
+        page = page_number(query)
+        matches = chat_filter(query, self.space.clock)
+        key = tuple((name, query[name]) for name in CHAT_FILTERS if name in query)
         listing = self.space.list_chats(key, matches)
         start = (page - 1) * PAGE_SIZE
         chats = listing[start : start + PAGE_SIZE]
@@ -311,68 +197,6 @@ class Api:
             b",".join(map(self._chat_json, chats)),
         )
         return Response(200, body, [("content-type", JSON_CONTENT_TYPE)])
-
-    def _chat_filter(self, query: Mapping[str, str]) -> Callable[[ChatRecord], bool]:
-        """One predicate for every filter given: AND across filters, OR within a comma list."""
-        checks: list[Callable[[ChatRecord], bool]] = []
-        labels = csv_query(query, "label")
-        if labels is not None:
-            wanted = {label.casefold() for label in labels}
-            checks.append(lambda chat: any(label.casefold() in wanted for label in chat.labels))
-        accounts = csv_query(query, "whatsapp_account_id")
-        if accounts is not None:
-            account_set = set(accounts)
-            checks.append(lambda chat: chat.whatsapp_account_id in account_set)
-        responsible = csv_query(query, "responsible")
-        if responsible is not None:
-            emails = {email.casefold() for email in responsible}
-            checks.append(lambda chat: (chat.responsible_email or "").casefold() in emails)
-        names = csv_query(query, "name")
-        if names is not None:
-            folded_names = [name.casefold() for name in names]
-            checks.append(lambda chat: any(n in chat.name.casefold() for n in folded_names))
-        for flag in ("group", "read", "closed", "chatgpt_autoresponse_enabled"):
-            value = bool_query(query, flag)
-            if value is not None:
-                attribute = "is_group" if flag == "group" else flag
-                checks.append(_flag_check(attribute, value))
-        phone = query.get("phone")
-        if phone:
-            checks.append(self._phone_filter(phone))
-        whatsapp_phones = csv_query(query, "whatsapp_phone")
-        if whatsapp_phones is not None:
-            checks.append(self._member_phone_filter(whatsapp_phones))
-        for name, after in (("created_after", True), ("created_before", False)):
-            value_text = query.get(name)
-            if value_text:
-                bound = self.space.clock.from_text(value_text)
-                if bound is None:
-                    raise field_error(name, "invalid datetime format")
-                checks.append(_created_check(bound, after=after))
-        return lambda chat: all(check(chat) for check in checks)
-
-    def _phone_filter(self, phone: str) -> Callable[[ChatRecord], bool]:
-        compact = clean_phone(phone) or phone.strip()
-        if compact.startswith("+"):
-            return lambda chat: not chat.is_group and chat.phone == compact
-        digits = compact.lstrip("0")
-        return lambda chat: not chat.is_group and digits in (chat.phone or "")
-
-    def _member_phone_filter(self, phones: list[str]) -> Callable[[ChatRecord], bool]:
-        tails: list[str] = []
-        for phone in phones:
-            compact = clean_phone(phone) or phone.strip()
-            # A leading 0 stands for the country code: match the national part.
-            tails.append(_digits(compact).lstrip("0"))
-
-        def matches_number(number: str | None) -> bool:
-            return number is not None and any(_digits(number).endswith(t) for t in tails if t)
-
-        return lambda chat: (
-            any(matches_number(member.phone) for member in chat.group_members)
-            if chat.is_group
-            else matches_number(chat.phone)
-        )
 
     def get_chat(self, request: Request, args: tuple[str, ...]) -> Response:
         return ok(render_chat(self.space, self._chat(args[0])))
@@ -447,7 +271,7 @@ class Api:
         indexes = range(low, high) if order == "asc" else range(high - 1, low - 1, -1)
         after, before = bounds.get("after"), bounds.get("before")
         # `page` is undocumented on messages but used by peers (API.md §4): skip whole pages.
-        skip = (_page_number(query) - 1) * PAGE_SIZE
+        skip = (page_number(query) - 1) * PAGE_SIZE
         page: list[MessageRecord] = []
         has_more = False
         for index in indexes:
@@ -561,15 +385,16 @@ class Api:
                 400, "Sending messages to this chat is not allowed", "validation_error"
             )
 
-    def _sender(self, body: Mapping[str, Any]) -> Any:
+    def _sender(self, body: Mapping[str, Any]) -> AccountRecord:
+        """The account a phone or JID send goes out from: the one named, else the default."""
         raw = string_field(body, "whatsapp_account_phone", 64)
         if not raw:
             return self.space.default_account()
-        phone = clean_phone(raw)
+        phone = international_phone(raw)
         if phone is None:
             raise field_error("whatsapp_account_phone", "invalid phone number format")
         for account in self.space.accounts:
-            if _digits(account.phone) == _digits(phone):
+            if account.phone == phone:
                 return account
         raise ApiFailure(
             404, f"WhatsApp account with phone {raw} not found in the workspace", "not_found"
@@ -578,10 +403,9 @@ class Api:
     def send_to_phone(self, request: Request, args: tuple[str, ...]) -> Response:
         body = json_object(request)
         raw_phone = required_string(body, "phone", 64)
-        phone = clean_phone(raw_phone)
+        phone = international_phone(raw_phone)
         if phone is None:
             raise field_error("phone", "invalid phone number format")
-        phone = "+" + _digits(phone)
         account = self._sender(body)
         text, attachment, label, _ = self._common_send_fields(body, None)
         chat = self.space.direct_chat(phone, account)
@@ -590,7 +414,7 @@ class Api:
             self.space.check_send_allowed(cost)
             chat = self.space.create_chat(
                 phone=phone,
-                jid=_digits(phone) + "@s.whatsapp.net",
+                jid=phone[1:] + "@s.whatsapp.net",
                 name=string_field(body, "chat_name", MAX_CHAT_NAME),
                 account=account,
             )
@@ -609,7 +433,7 @@ class Api:
         text, attachment, label, reply_to = self._common_send_fields(body, chat)
         if chat is None:
             user, _, server = jid.partition("@")
-            if server != "s.whatsapp.net" or clean_phone("+" + user) is None:
+            if server != "s.whatsapp.net" or international_phone("+" + user) is None:
                 raise ApiFailure(404, f"Chat with jid {jid} not found", "not_found")
             self.space.check_send_allowed(2 if text and attachment else 1)
             chat = self.space.create_chat(phone="+" + user, jid=jid, name=None, account=account)

@@ -33,7 +33,7 @@ from ._seed import (
 )
 from ._wire import ApiFailure
 
-__all__ = ["Attachment", "Workspace", "clean_phone"]
+__all__ = ["Attachment", "Workspace", "clean_phone", "international_phone"]
 
 PAGE_SIZE = 50
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
@@ -54,6 +54,12 @@ def clean_phone(value: str) -> str | None:
     if _PHONE_WITH_PLUS.fullmatch(compact) or _PHONE_DIGITS.fullmatch(compact):
         return compact
     return None
+
+
+def international_phone(value: str) -> str | None:
+    """The number as the API shows it (`+` and digits), or `None` when it is not one."""
+    compact = clean_phone(value)
+    return None if compact is None else "+" + compact.lstrip("+")
 
 
 def _order_key(chat: ChatRecord) -> tuple[int, float, str]:

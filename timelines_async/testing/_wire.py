@@ -19,9 +19,11 @@ __all__ = [
     "Outcome",
     "Request",
     "Response",
+    "empty_ok",
     "error_body",
     "field_error",
     "json_response",
+    "ok",
     "parse_multipart",
     "parse_query",
 ]
@@ -122,6 +124,19 @@ def json_response(
 ) -> Response:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(status, body, [("content-type", JSON_CONTENT_TYPE), *headers])
+
+
+def ok(data: object = None) -> Response:
+    """The success envelope, `data` left out when there is none."""
+    body: dict[str, Any] = {"status": "ok"}
+    if data is not None:
+        body["data"] = data
+    return json_response(body)
+
+
+def empty_ok() -> Response:
+    """A 200 without a body (DELETE /files/{uid}, DELETE /webhooks/{id})."""
+    return Response(200, b"")
 
 
 @attrs.define
