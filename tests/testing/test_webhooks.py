@@ -6,6 +6,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import anyio.abc
 import httpx
 import pytest
 
@@ -119,3 +121,35 @@ async def test_a_new_chat_fires_chat_events_and_assignment_fires_responsible_eve
         "chat:responsible:assigned",
         "chat:responsible:unassigned",
     ]
+
+
+async def test_without_a_webhook_client_loopback_deliveries_use_a_real_socket() -> None:
+    bodies: list[bytes] = []
+
+    async def serve_one(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += await stream.receive()
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            while len(body) < length:
+                body += await stream.receive()
+            bodies.append(body)
+            await stream.send(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    fake = FakeTimelines(seed=2, chats=5)
+    async with listener, anyio.create_task_group() as group:
+        group.start_soon(listener.serve, serve_one)
+        async with fake.client() as tl:
+            await tl.webhooks.create("message:sent:new", f"http://127.0.0.1:{port}/hook")
+            sent = await tl.messages.send(chat_id=min(fake.chats), text="over loopback")
+        group.cancel_scope.cancel()
+    assert [json.loads(body)["message"]["message_uid"] for body in bodies] == [sent.message_uid]
+    assert fake.webhook_deliveries[0].outcome == "delivered"
