@@ -10,6 +10,7 @@ from timelines_async import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    InvalidRequestError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -446,3 +447,23 @@ async def test_an_unreadable_body_never_escapes_as_a_python_error(body: bytes) -
     mock.get("/chats").mock(return_value=httpx.Response(200, content=body))
     with pytest.raises(UnexpectedResponseError):
         await make_core(mock).request("GET", "/chats")
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        ("/messages/a\x01b", {}),
+        ("/chats", {"json": {"when": object()}}),
+        ("/chats", {"headers": {"X-Note": "café ☕"}}),
+    ],
+    ids=["control-char-in-url", "body-not-json", "header-not-ascii"],
+)
+async def test_a_request_httpx_cannot_build_is_an_invalid_request_and_nothing_is_sent(
+    path: str, kwargs: dict[str, object]
+) -> None:
+    mock = router()
+    route = mock.route().mock(return_value=ok({}))
+    with pytest.raises(InvalidRequestError) as info:
+        await make_core(mock).request("POST", path, **kwargs)  # type: ignore[arg-type]
+    assert info.value.field == "request"
+    assert route.call_count == 0

@@ -36,6 +36,7 @@ from ._exceptions import (
     BadRequestError,
     ConfigurationError,
     ConflictError,
+    InvalidRequestError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -393,10 +394,18 @@ class HTTPCore:
         """One attempt: slot, pace, send, read, decode. Raises `_AttemptFailed` or `APIError`."""
         if self._closed:
             raise ConfigurationError("the client is closed: create a new TimelinesClient")
-        request = self._client.build_request(
-            method, self.base_url + path, params=params, json=json, content=content,
-            files=files, data=data, headers=headers, timeout=self._timeout,
-        )  # fmt: skip
+        try:
+            request = self._client.build_request(
+                method, self.base_url + path, params=params, json=json, content=content,
+                files=files, data=data, headers=headers, timeout=self._timeout,
+            )  # fmt: skip
+        except (httpx.InvalidURL, httpx.HTTPError, UnicodeEncodeError, TypeError) as exc:
+            # The resources validate their input; this is the last line for whatever
+            # slipped through (a URL httpx refuses, an unencodable header, a body
+            # that is not JSON): nothing has been sent.
+            raise InvalidRequestError(
+                "request", f"{method} {path} cannot be built: {type(exc).__name__}: {exc}"
+            ) from exc
         async with self._slots:
             await self.pacer.wait()
             started = time.perf_counter()
