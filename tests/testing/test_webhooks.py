@@ -102,6 +102,28 @@ async def test_other_urls_are_recorded_as_undeliverable_and_never_posted(
     assert receiver.posts == []
 
 
+async def test_a_message_from_an_unknown_phone_opens_an_incoming_chat(
+    fake: FakeTimelines,
+) -> None:
+    seen: list[dict[str, Any]] = []
+    fake.on_event(seen.append)
+    first = fake.receive_message_from("+1 415 555 0142", "hello?", name="Dana")
+    second = fake.receive_message_from("14155550142", "anyone?")
+    chat = fake.chats[first.chat_id]
+    assert (chat.phone, chat.name, chat.read) == ("+14155550142", "Dana", False)
+    assert second.chat_id == chat.id
+    assert [p["event_type"] for p in seen] == [
+        "chat:new",
+        "chat:incoming:new",
+        "message:received:new",
+        "message:new",
+        "message:received:new",
+        "message:new",
+    ]
+    with pytest.raises(ValueError, match="international"):
+        fake.receive_message_from("555-0142", "too short")
+
+
 async def test_a_new_chat_fires_chat_events_and_assignment_fires_responsible_events(
     fake: FakeTimelines,
 ) -> None:

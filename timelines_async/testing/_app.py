@@ -28,7 +28,7 @@ from ._events import EventCallback, EventHub
 from ._faults import FaultInjector, Faults
 from ._records import ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
 from ._routes import DOWNLOAD_PATH, Api
-from ._state import Workspace
+from ._state import Workspace, international_phone
 from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
 
 if TYPE_CHECKING:
@@ -191,6 +191,26 @@ class FakeTimelines:
     ) -> MessageRecord:
         """Simulate an incoming WhatsApp message in a chat (fires the webhook events)."""
         return self._space.receive(self._space.chat(chat_id), text, sender_name=sender_name)
+
+    def receive_message_from(
+        self, phone: str, text: str, *, name: str | None = None
+    ) -> MessageRecord:
+        """Simulate an incoming message from a phone number, opening a chat if there is none.
+
+        A new chat belongs to the default account and fires `chat:new` and
+        `chat:incoming:new` before the message's events.
+        """
+        number = international_phone(phone)
+        if number is None:
+            raise ValueError(f"{phone!r} is not an international phone number")
+        account = self._space.default_account()
+        chat = self._space.direct_chat(number, account)
+        if chat is None:
+            jid = number[1:] + "@s.whatsapp.net"
+            chat = self._space.create_chat(phone=number, jid=jid, name=name, account=account)
+            self._space.fire("chat:new", chat)
+            self._space.fire("chat:incoming:new", chat)
+        return self._space.receive(chat, text, sender_name=name)
 
     async def deliver_webhooks(self) -> None:
         """POST the queued webhook deliveries now (requests do it as they finish)."""
