@@ -602,6 +602,7 @@ async def test_not_found_is_trusted_only_once_the_attempt_has_settled(
     first = plan.recipients[0]
     with Journal.open(campaign.default_journal_path(path), plan) as journal:
         journal.mark_sending(first.position, datetime.now(UTC))
+    seen: list[CampaignProgress] = []
     async with fake.client(send_interval=SEND_INTERVAL) as tl:
 
         async def shows_up_late() -> None:  # the API's queue delivers it a moment later
@@ -610,11 +611,15 @@ async def test_not_found_is_trusted_only_once_the_attempt_has_settled(
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(shows_up_late)
-            report = await campaign.run(tl, path, text=TEMPLATE, settle=0.6)
+            report = await campaign.run(tl, path, text=TEMPLATE, settle=0.6, progress=seen.append)
 
     assert per_recipient(fake) == Counter(phones(2))
     assert report.results[0].reconciled
     assert report.ok
+    # While it waits, the progress says one recipient is in doubt.
+    assert [(p.done, p.in_doubt, p.last is None) for p in seen] == [
+        (0, 0, True), (1, 1, False), (1, 1, True), (2, 0, False)
+    ]  # fmt: skip
 
 
 async def test_an_error_that_would_fail_every_send_stops_the_run_and_keeps_the_rest(

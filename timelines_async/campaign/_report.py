@@ -72,11 +72,13 @@ class QuotaCheck:
 
 @attrs.frozen(kw_only=True)
 class CampaignProgress:
-    """Passed to `progress` at the start and after each recipient's outcome is settled."""
+    """Passed to `progress` at the start, on each outcome, and before waiting to reconcile."""
 
     done: int  # recipients with a final outcome (sent or failed), earlier runs included
-    total: int  # recipients in the campaign (valid rows)
-    last: RecipientResult | None  # the result that moved `done`; None on the first call
+    total: int  # recipients in the campaign (valid rows, less those skipped for quota)
+    last: RecipientResult | None  # the latest outcome; None at the start and before a wait
+    #: Recipients whose send had an unknown outcome, waiting to be looked up in their chat.
+    in_doubt: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -168,7 +168,7 @@ class _Sender:
 
     def announce(self) -> None:
         if self._progress is not None:
-            self._progress(CampaignProgress(done=self._done, total=self._total, last=None))
+            self._tell(None)
 
     def defer(self, row: JournalRow, *, may_resend: bool = True) -> None:
         self.deferred.append((row.position, may_resend))
@@ -215,12 +215,14 @@ class _Sender:
     async def reconcile_all(self) -> None:
         """Wait for every deferred attempt to settle and reconcile it (resending if needed)."""
         while self.deferred and not self.stopped:
-            position, may_resend = self.deferred.popleft()
+            position, may_resend = self.deferred[0]
             delay = self._wait_for(self._journal.row(position))
             if delay > 0:
+                self._tell(None)
                 logger.info("waiting %.1f s before checking whether line %d went out",
                             delay, self._journal.row(position).line)  # fmt: skip
                 await anyio.sleep(delay)
+            self.deferred.popleft()
             await self._resolve(position, may_resend)
 
     def _wait_for(self, row: JournalRow) -> float:
@@ -266,8 +268,15 @@ class _Sender:
         if final:
             self._done += 1
         if self._progress is not None:
-            row = self._journal.row(position)
-            self._progress(CampaignProgress(done=self._done, total=self._total, last=_result(row)))
+            self._tell(_result(self._journal.row(position)))
+
+    def _tell(self, last: RecipientResult | None) -> None:
+        if self._progress is not None:
+            self._progress(
+                CampaignProgress(
+                    done=self._done, total=self._total, last=last, in_doubt=len(self.deferred)
+                )
+            )
 
 
 async def _check_quota(client: TimelinesClient, needed: int) -> QuotaCheck:

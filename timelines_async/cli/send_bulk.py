@@ -193,7 +193,7 @@ def _progress(console: Console, *, enabled: bool) -> Iterator[campaign.ProgressC
         yield None
         return
     columns = (
-        TextColumn("sending"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -204,7 +204,10 @@ def _progress(console: Console, *, enabled: bool) -> Iterator[campaign.ProgressC
         task = bars.add_task("sending", total=None)
 
         def update(progress: CampaignProgress) -> None:
-            bars.update(task, completed=progress.done, total=progress.total)
+            doubt = f" ({progress.in_doubt} to check)" if progress.in_doubt else ""
+            bars.update(
+                task, completed=progress.done, total=progress.total, description="sending" + doubt
+            )
 
         yield update
 
