@@ -20,6 +20,8 @@ from .._exceptions import TimelinesError
 __all__ = ["main"]
 
 PROG = "timelines-async"
+#: What `pip install timelines-async[cli]` adds.
+_CLI_EXTRA = ("rich", "uvicorn")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,28 +38,32 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; the exit status (errors are one line on stderr, never a traceback)."""
     try:
-        parser = build_parser()
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] not in ("rich", "uvicorn"):
-            raise
-        print(
-            f"{PROG}: error: the command line needs the cli extra "
-            "(pip install 'timelines-async[cli]')",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error already printed by argparse
-        return exc.code if isinstance(exc.code, int) else 2
-    from ._common import describe
-
-    try:
-        code: int = anyio.run(args.run, args)
-    except TimelinesError as exc:
-        print(f"{PROG}: error: {describe(exc, args)}", file=sys.stderr)
-        return 1
+        return _main(argv)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, or a usage error already printed by argparse
+            return exc.code if isinstance(exc.code, int) else 2
+        from ._common import describe
+
+        try:
+            code: int = anyio.run(args.run, args)
+        except TimelinesError as exc:
+            print(f"{PROG}: error: {describe(exc, args)}", file=sys.stderr)
+            return 1
+        return code
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in _CLI_EXTRA:
+            raise
+        print(
+            f"{PROG}: error: this needs the cli extra: pip install 'timelines-async[cli]'",
+            file=sys.stderr,
+        )
+        return 2

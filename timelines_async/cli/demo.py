@@ -22,7 +22,6 @@ from rich.table import Table
 from rich.text import Text
 
 from ..export import SQLiteStore, StoreError, export_workspace, read_source
-from ..testing import FakeTimelines
 from ._common import export_progress, positive_int, summary_line
 
 __all__ = ["register"]
@@ -47,6 +46,8 @@ def register(subparsers: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    from ..testing import FakeTimelines  # here: the other commands do not need the fake
+
     out = Path(args.out)
     console = Console(highlight=False, soft_wrap=True)
     fake = FakeTimelines(seed=args.seed, chats=args.chats)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-
-from ..testing import FakeTimelines, Faults
 from ._common import fraction, non_negative, positive_int
+
+if TYPE_CHECKING:
+    from ..testing import FakeTimelines
 
 __all__ = ["register"]
 
@@ -68,6 +68,8 @@ def register(subparsers: Any) -> None:
 
 
 def build_fake(args: argparse.Namespace) -> FakeTimelines:
+    from ..testing import FakeTimelines, Faults
+
     rates = {
         field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _) in _FAULTS.items()
     }
@@ -82,6 +84,8 @@ def build_fake(args: argparse.Namespace) -> FakeTimelines:
 
 
 async def run(args: argparse.Namespace) -> int:
+    import uvicorn  # here: the other commands do not need it
+
     try:
         fake = build_fake(args)
     except ValueError as exc:  # fault rates adding up to more than 1
