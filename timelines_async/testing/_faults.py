@@ -66,7 +66,8 @@ class Faults:
             raise ValueError(f"the fault probabilities add up to {total:g}; at most 1 is possible")
 
     @property
-    def any(self) -> bool:
+    def active(self) -> bool:
+        """Whether any fault can happen at all."""
         return any(getattr(self, kind) for kind in FAULT_KINDS)
 
 
@@ -78,7 +79,7 @@ class FaultInjector:
         self.injected: Counter[str] = Counter()
         self._rng = random.Random(faults.seed)
         self._slices = tuple((kind, getattr(faults, kind)) for kind in FAULT_KINDS)
-        self._active = faults.any
+        self._active = faults.active
 
     def draw(self, *, is_send: bool) -> str | None:
         """The fault for the next request, or `None`; counted when injected."""

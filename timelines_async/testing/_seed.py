@@ -193,7 +193,6 @@ def seed_chats(
     chats: list[ChatRecord] = []
     names: set[str] = set()
     direct: list[ChatRecord] = []
-    label_pool = _LABELS
     for offset in range(count):
         chat_id = FIRST_CHAT_ID + offset
         account = accounts[rng.randrange(len(accounts))]
@@ -225,8 +224,7 @@ def seed_chats(
             suffix += 1
         names.add(unique)
         labels = [
-            label_pool[rng.randrange(len(label_pool))]
-            for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
+            _LABELS[rng.randrange(len(_LABELS))] for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
         ]
         responsible = teammates[rng.randrange(len(teammates))] if rng.random() < 0.6 else None
         created = -rng.randrange(_DAY, 730 * _DAY)
