@@ -13,11 +13,11 @@ from timelines_async.testing._state import clean_phone
 
 
 def test_twenty_thousand_chats_are_generated_quickly_without_any_history() -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not make it fail
     fake = FakeTimelines(seed=1, chats=20_000)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(fake.chats) == 20_000
-    assert elapsed < 3.0, f"{elapsed:.2f} s for 20,000 chats (about 0.4 s expected)"
+    assert elapsed < 2.0, f"{elapsed:.2f} s of CPU for 20,000 chats (about 0.4 s expected)"
     assert all(chat.history is None for chat in fake.chats.values())
 
 
