@@ -67,7 +67,14 @@ class EventHub:
         space = self.space
         if space is None:
             return
-        if event_type.startswith("message:reaction"):
+        subscribed = [
+            webhook
+            for webhook in space.webhooks.values()
+            if webhook.enabled and not webhook.deleted and webhook.event_type == event_type
+        ]
+        if not subscribed and not self.callbacks:
+            return  # nobody listens: spare building the payload
+        if event_type == "message:reaction":
             payload = self._reaction_payload(space, chat, extra)
         elif message is not None:
             payload = self._message_payload(space, event_type, chat, message)
@@ -75,14 +82,13 @@ class EventHub:
             payload = self._chat_payload(space, event_type, chat, extra)
         for callback in list(self.callbacks):
             callback(payload)
-        for webhook in space.webhooks.values():
-            if webhook.enabled and not webhook.deleted and webhook.event_type == event_type:
-                delivery = WebhookDelivery(webhook.id, webhook.url, event_type, payload)
-                self.deliveries.append(delivery)
-                if is_loopback_url(webhook.url):
-                    self._pending.append(delivery)
-                else:
-                    delivery.outcome = "undeliverable"
+        for webhook in subscribed:
+            delivery = WebhookDelivery(webhook.id, webhook.url, event_type, payload)
+            self.deliveries.append(delivery)
+            if is_loopback_url(webhook.url):
+                self._pending.append(delivery)
+            else:
+                delivery.outcome = "undeliverable"
 
     async def deliver(self) -> None:
         """POST every queued delivery to its loopback URL."""
