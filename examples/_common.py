@@ -9,10 +9,14 @@ without an account; the fake comes back too, for examples that act it out.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
+
+import anyio
 
 from timelines_async import ConfigurationError, TimelinesClient
 from timelines_async.testing import FakeTimelines
 
+Sleep = Callable[[float], Awaitable[None]]
 #: The fake workspace's seed: the same chats, teammates and messages on every run.
 FAKE_SEED = 8
 
@@ -37,3 +41,14 @@ def client_from_args(args: argparse.Namespace) -> tuple[TimelinesClient, FakeTim
         return TimelinesClient(), None
     except ConfigurationError as exc:
         raise SystemExit(f"{exc}\nOr try the example on a fake workspace: add --fake") from None
+
+
+def sleep_for(fake: FakeTimelines | None) -> Sleep:
+    """`anyio.sleep`, or with a fake: move the fake's clock on at once (statuses progress)."""
+    if fake is None:
+        return anyio.sleep
+
+    async def advance(seconds: float) -> None:
+        fake.advance(seconds)
+
+    return advance
