@@ -314,3 +314,25 @@ async def test_a_custom_send_limiter_is_used_for_every_send_attempt() -> None:
             await tl.messages.send(chat_id=1, text="two")  # 429 first: a second slot
             await tl.chats.get(1)  # reads never take a send slot
     assert limiter.acquired == 3
+
+
+async def test_a_cancelled_sender_does_not_block_the_queue() -> None:
+    """A send cancelled while waiting for its slot gives its turn to the next in line."""
+    limiter = InProcessSendLimiter(0.05)
+    granted: list[str] = []
+
+    async def sender(name: str) -> None:
+        await limiter.acquire()
+        granted.append(name)
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sender, "first")
+            await asyncio.sleep(0)
+            async with anyio.create_task_group() as doomed:
+                doomed.start_soon(sender, "cancelled")
+                await asyncio.sleep(0)
+                tg.start_soon(sender, "third")
+                await asyncio.sleep(0)
+                doomed.cancel_scope.cancel()
+    assert granted == ["first", "third"]
