@@ -279,12 +279,25 @@ class HTTPCore:
                     ) from failed.cause
                 delay = retry_delay(attempt, retry_after=None, rng=self._rng)
             except APIError as error:
+                # A 2xx whose body is not the envelope (cut short, a proxy's page) was
+                # damaged on the way: a read asks again, as after a dropped connection.
+                damaged = (
+                    isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
+                )
                 if not should_retry(
                     kind,
                     attempt=attempt,
                     max_retries=self.max_retries,
                     status=error.status_code,
                     error_code=error.error_code,
+                ) and not (
+                    damaged
+                    and should_retry(
+                        kind,
+                        attempt=attempt,
+                        max_retries=self.max_retries,
+                        failure=Failure.MAYBE_SENT,
+                    )
                 ):
                     raise
                 delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
