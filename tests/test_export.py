@@ -416,3 +416,38 @@ async def test_store_refuses_files_it_did_not_write_before_any_request(
 
     assert fake.requests == []
     assert out.read_bytes() == original
+
+
+def one_chat_api(text_json: str) -> httpx.MockTransport:
+    """A workspace of one chat with one message whose text is `text_json` (raw JSON)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/chats"):
+            body = '{"status":"ok","data":{"has_more_pages":false,"chats":[{"id":1,"name":"A"}]}}'
+        else:
+            body = (
+                '{"status":"ok","data":{"has_more_pages":false,"messages":'
+                f'[{{"uid":"m1","chat_id":1,"text":{text_json}}}]}}}}'
+            )
+        return httpx.Response(200, content=body.encode())
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "jsonl"])
+async def test_text_with_half_an_emoji_is_stored_not_a_crash(tmp_path: Path, store: str) -> None:
+    """A lone surrogate (an emoji cut by a length limit) has no UTF-8 form."""
+    out = tmp_path / f"export.{store}"
+    async with (
+        httpx.AsyncClient(transport=one_chat_api('"cut \\ud83d here \\ud83d\\ude00"')) as http,
+        TimelinesClient(
+            "t", base_url="http://api.test", http_client=http, requests_per_second=None
+        ) as tl,
+    ):
+        await export_workspace(tl, SQLiteStore(out) if store == "sqlite" else JSONLStore(out))
+
+    if store == "sqlite":
+        assert rows(out, "SELECT text FROM messages") == [("cut \ufffd here \U0001f600",)]
+    else:
+        message = json.loads(out.read_text(encoding="utf-8").splitlines()[1])["message"]
+        assert message["text"] == "cut \ud83d here \U0001f600"

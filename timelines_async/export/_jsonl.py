@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Sequence
 from os import PathLike
-from typing import IO
+from typing import IO, Any
 
 from ._records import record
 from ._store import ChatRows, StoreError, SyncState, Write, output_path
@@ -30,7 +30,7 @@ class JSONLStore:
     def __init__(self, path: str | PathLike[str]) -> None:
         self.path = output_path(path)
         self._partial = self.path.with_name(self.path.name + ".partial")
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"JSONLStore({str(self.path)!r})"
@@ -39,7 +39,7 @@ class JSONLStore:
         if self.path.is_dir():
             raise StoreError(f"cannot write {self.path}: it is a directory")
         try:
-            self._file = self._partial.open("w", encoding="utf-8")
+            self._file = self._partial.open("wb")
         except OSError as exc:
             raise StoreError(f"cannot write {self._partial}: {exc}") from exc
         return {}
@@ -53,7 +53,7 @@ class JSONLStore:
                 lines += [{"chat": record(chat)} for chat in item.chats]
             else:
                 lines += [{"message": record(message)} for message in item.messages]
-        self._file.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        self._file.writelines(_encoded(line) for line in lines)
 
     def close(self, *, complete: bool) -> None:
         if self._file is None:
@@ -67,3 +67,11 @@ class JSONLStore:
                 raise StoreError(f"cannot replace {self.path}: {exc}") from exc
         else:
             self._partial.unlink(missing_ok=True)
+
+
+def _encoded(line: dict[str, Any]) -> bytes:
+    try:
+        return json.dumps(line, ensure_ascii=False).encode() + b"\n"
+    except UnicodeEncodeError:
+        # A lone surrogate (half an emoji) has no UTF-8 form: \u escapes keep it exactly.
+        return json.dumps(line).encode() + b"\n"

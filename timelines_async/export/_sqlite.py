@@ -18,7 +18,7 @@ import json
 import sqlite3
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from os import PathLike
 from pathlib import Path
@@ -97,6 +97,15 @@ def _row(instance: Any) -> tuple[Any, ...]:
     )
 
 
+def _row_without_lone_surrogates(instance: Any) -> tuple[Any, ...]:
+    return tuple(
+        value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        if isinstance(value, str)
+        else value
+        for value in _row(instance)
+    )
+
+
 class SQLiteStore:
     """Export into a SQLite file (created if missing; an earlier export is updated in place).
 
@@ -159,17 +168,27 @@ class SQLiteStore:
         }
 
     def write(self, batch: Sequence[Write]) -> None:
+        try:
+            self._write(batch, _row)
+        except UnicodeEncodeError:
+            # A lone surrogate (half an emoji, cut by some length limit) has no UTF-8
+            # form; the transaction was rolled back: store the batch with U+FFFD there.
+            self._write(batch, _row_without_lone_surrogates)
+
+    def _write(self, batch: Sequence[Write], row: Callable[[Any], tuple[Any, ...]]) -> None:
         db = self._connection()
         with db:
             for item in batch:
                 if isinstance(item, ChatRows):
-                    db.executemany(_UPSERT_CHAT, [_row(chat) for chat in item.chats])
+                    db.executemany(_UPSERT_CHAT, [row(chat) for chat in item.chats])
                 else:
-                    self._write_messages(db, item)
+                    self._write_messages(db, item, row)
 
     @staticmethod
-    def _write_messages(db: sqlite3.Connection, item: MessageRows) -> None:
-        db.executemany(_UPSERT_MESSAGE, [_row(message) for message in item.messages])
+    def _write_messages(
+        db: sqlite3.Connection, item: MessageRows, row: Callable[[Any], tuple[Any, ...]]
+    ) -> None:
+        db.executemany(_UPSERT_MESSAGE, [row(message) for message in item.messages])
         state = item.state
         db.execute(
             _UPSERT_STATE,
