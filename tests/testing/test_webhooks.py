@@ -11,7 +11,7 @@ import anyio.abc
 import httpx
 import pytest
 
-from timelines_async.testing import FakeTimelines
+from timelines_async.testing import FakeTimelines, FakeTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -175,3 +175,22 @@ async def test_without_a_webhook_client_loopback_deliveries_use_a_real_socket() 
         group.cancel_scope.cancel()
     assert [json.loads(body)["message"]["message_uid"] for body in bodies] == [sent.message_uid]
     assert fake.webhook_deliveries[0].outcome == "delivered"
+
+
+async def test_an_attachment_in_an_event_can_be_downloaded_from_the_fake(
+    fake: FakeTimelines,
+) -> None:
+    seen: list[dict[str, Any]] = []
+    fake.on_event(seen.append)
+    async with fake.client() as tl:
+        uploaded = await tl.files.upload(b"PNGDATA", filename="pic.png")
+        await tl.messages.send(chat_id=min(fake.chats), text="look", file_uid=uploaded.uid)
+    [attachment] = seen[0]["message"]["attachments"]
+    assert (attachment["filename"], attachment["size"], attachment["mimetype"]) == (
+        "pic.png",
+        7,
+        "image/png",
+    )
+    async with httpx.AsyncClient(transport=FakeTransport(fake)) as http:
+        download = await http.get(attachment["temporary_download_url"])
+    assert download.content == b"PNGDATA"

@@ -93,7 +93,9 @@ class FakeTimelines:
         self.requests: list[RequestRecord] = []
         self.clock = FakeClock(start or datetime.now(UTC), clock)
         self._injector = FaultInjector(self._faults)
-        self._hub = EventHub(lambda uid: self._api.download_url(uid, FAKE_ORIGIN), webhook_client)
+        #: Where the latest request was addressed: webhook attachment URLs point there.
+        self._origin = FAKE_ORIGIN
+        self._hub = EventHub(lambda uid: self._api.download_url(uid, self._origin), webhook_client)
         self._space = Workspace(
             seed=seed,
             chats=chats,
@@ -239,6 +241,7 @@ class FakeTimelines:
         if not path.startswith(API_PREFIX + "/") or path.endswith("/"):
             return self._log(request, Outcome(_html_404()))
         request.path = path[len(API_PREFIX) :]
+        self._origin = request.origin
         try:
             handler, args = self._api.route(request.method, request.path)
         except ApiFailure as failure:

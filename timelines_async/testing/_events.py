@@ -46,6 +46,7 @@ class EventHub:
         download_url: Callable[[str], str],
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
+        #: Set once the workspace is built (the workspace needs `emit` to be built).
         self.space: Workspace | None = None
         self.callbacks: list[EventCallback] = []
         self.deliveries: list[WebhookDelivery] = []
