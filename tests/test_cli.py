@@ -77,8 +77,8 @@ def test_demo_exports_the_seeded_workspace_and_prints_exact_counts(
 
     printed = capsys.readouterr()
     assert printed.err == ""
-    assert f"Exported 30 chats (30 read, 0 unchanged) and {messages:,} new messages" in printed.out
-    assert "Exported 30 chats (3 read, 27 unchanged) and 3 new messages" in printed.out
+    assert f"Exported 30 chats (30 read, 0 unchanged) and {messages:,} messages" in printed.out
+    assert "Exported 30 chats (3 read, 27 unchanged) and 3 messages" in printed.out
     assert f"chats: 30 rows, messages: {messages + 3:,} rows, sync_state: 30 rows" in printed.out
     assert (count(out, "chats"), count(out, "messages")) == (30, messages + 3)
 
@@ -127,10 +127,8 @@ def test_export_against_a_served_fake_then_incrementally(
     printed = capsys.readouterr()
     assert printed.err == ""
     first, second = printed.out.splitlines()
-    assert first.startswith(
-        f"Exported 25 chats (25 read, 0 unchanged) and {messages:,} new messages"
-    )
-    assert second.startswith("Exported 25 chats (1 read, 24 unchanged) and 1 new messages")
+    assert first.startswith(f"Exported 25 chats (25 read, 0 unchanged) and {messages:,} messages")
+    assert second.startswith("Exported 25 chats (1 read, 24 unchanged) and 1 message ")
     assert count(out, "messages") == messages + 1
     assert TOKEN not in printed.out
 

@@ -157,7 +157,11 @@ def export_progress(console: Console) -> Iterator[ProgressCallback | None]:
 
 def summary_line(summary: ExportSummary, where: str) -> str:
     return (
-        f"Exported {summary.chats:,} chats ({summary.chats_updated:,} read, "
-        f"{summary.chats_unchanged:,} unchanged) and {summary.messages:,} new messages "
+        f"Exported {_count(summary.chats, 'chat')} ({summary.chats_updated:,} read, "
+        f"{summary.chats_unchanged:,} unchanged) and {_count(summary.messages, 'message')} "
         f"into {where} in {summary.seconds:.1f} s."
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
