@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncGenerator, Callable, Coroutine
 
@@ -378,3 +379,39 @@ async def test_a_bounded_dedup_window_forgets_old_ids_to_keep_memory_flat() -> N
     assert await pager.collect() == [0, 1, 2, 3, 4, 5, 0, 99]
     unbounded = Pager(lambda: cursor_pages(fetch, cursor_of=lambda i: i), key=lambda i: i)
     assert await unbounded.collect() == [0, 1, 2, 3, 4, 5, 99]
+
+
+async def test_cancelling_the_reader_mid_read_ahead_leaves_no_unretrieved_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Page 3 fails while the reader, still waiting for page 2, is cancelled by its scope."""
+    watch = TaskWatch()
+    page3_failed = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        number = page_number(request)
+        if number == 2:
+            await anyio.sleep_forever()
+        if number == 3:
+            page3_failed.set()
+            return error(404, "gone")
+        return chats_page(number, last=10)
+
+    chats, _, _ = resources(make_core(httpx.MockTransport(handler), max_concurrency=3))
+
+    async def read_all() -> None:
+        async for _ in chats.list():
+            pass
+
+    with caplog.at_level(logging.DEBUG, logger="asyncio"):
+        with anyio.fail_after(2):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read_all)
+                await page3_failed.wait()
+                await settle(lambda: False, ticks=5)  # let page 3's error reach its slot
+                tg.cancel_scope.cancel()
+        await settle(lambda: not watch.leftovers())
+        gc.collect()
+        await asyncio.sleep(0)
+    assert not watch.leftovers()
+    assert not [r for r in caplog.records if r.name == "asyncio"], caplog.text

@@ -202,11 +202,16 @@ async def numbered_pages(
             credits.release()
             number += 1
     finally:
-        await _cancel_all(workers)
+        # Everything synchronous first: when the reader was cancelled by an anyio
+        # scope, the await below is cancelled again at once, and what follows it
+        # would never run. Cancelled workers can no longer fill a slot.
+        for task in workers:
+            task.cancel()
         for future in slots.values():
             if future.done() and not future.cancelled():
                 future.exception()  # retrieved: a page nobody asked for must not warn
             future.cancel()
+        await _cancel_all(workers)
 
 
 async def cursor_pages(
