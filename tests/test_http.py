@@ -467,3 +467,29 @@ async def test_a_request_httpx_cannot_build_is_an_invalid_request_and_nothing_is
         await make_core(mock).request("POST", path, **kwargs)  # type: ignore[arg-type]
     assert info.value.field == "request"
     assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "kind", "retried"),
+    [
+        ("GET", None, True),
+        ("PATCH", None, True),
+        ("POST", RequestKind.IDEMPOTENT, True),
+        ("POST", None, False),  # a note or an upload: it may have been taken
+    ],
+)
+async def test_a_damaged_2xx_is_retried_only_when_a_repeat_is_harmless(
+    method: str, kind: RequestKind | None, retried: bool
+) -> None:
+    mock = router()
+    route = mock.route(method=method, path="/thing").mock(
+        side_effect=[httpx.Response(200, text='{"status": "ok", "da'), ok({"id": 1})]
+    )
+    core = make_core(mock)
+    if retried:
+        assert await core.request(method, "/thing", kind=kind) == {"id": 1}
+        assert route.call_count == 2
+    else:
+        with pytest.raises(UnexpectedResponseError):
+            await core.request(method, "/thing", kind=kind)
+        assert route.call_count == 1
