@@ -710,6 +710,18 @@ async def test_two_runs_cannot_share_a_journal(fake: FakeTimelines, tmp_path: Pa
     assert sends_made(fake) == []
 
 
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "run"])
+async def test_a_journal_path_holding_something_else_is_a_clear_error(
+    fake: FakeTimelines, tmp_path: Path, dry_run: bool
+) -> None:
+    path = customers_csv(tmp_path, 2)
+    campaign.default_journal_path(path).write_bytes(b"not an SQLite database, " * 40)
+    async with fake.client(send_interval=SEND_INTERVAL) as tl:
+        with pytest.raises(CampaignError, match=r"journal .* not a database"):
+            await campaign.run(tl, path, text=TEMPLATE, dry_run=dry_run)
+    assert sends_made(fake) == []
+
+
 # -- reports ------------------------------------------------------------------------------------
 
 

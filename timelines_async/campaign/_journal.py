@@ -113,17 +113,8 @@ class Journal:
                 raise CampaignError(f"cannot open the journal {path}: {exc}") from exc
             try:
                 journal = cls(path, db, lock)
-                if journal._is_new():
-                    journal._create(plan)
-                else:
-                    try:
-                        journal._check(plan)
-                    except JournalMismatchError:
-                        if journal._ever_attempted():
-                            raise
-                        # No send was ever journaled (each one is committed before its
-                        # request), so nobody was messaged under it: start it afresh.
-                        journal._create(plan, replace=True)
+                with _sqlite_errors(path):
+                    journal._open(plan)
                 return journal
             except BaseException:
                 db.close()
@@ -132,25 +123,41 @@ class Journal:
             lock.close()
             raise
 
+    def _open(self, plan: Plan) -> None:
+        if self._is_new():
+            self._create(plan)
+            return
+        try:
+            self._check(plan)
+        except JournalMismatchError:
+            if self._ever_attempted():
+                raise
+            # No send was ever journaled (each one is committed before its request),
+            # so nobody was messaged under it: start it afresh.
+            self._create(plan, replace=True)
+
     @classmethod
     def peek(cls, path: Path, plan: Plan) -> list[JournalRow] | None:
         """The rows of an existing journal for `plan`, read-only (for dry runs); None if none."""
         if not path.exists():
             return None
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            journal = cls(path, db, _NoLock())
-            if journal._is_new():
-                return None
+        # A plain connection, so that a journal a killed run left mid-commit is rolled
+        # back (a read-only one cannot); nothing is written.
+        with _sqlite_errors(path):
+            db = _connect(path)
             try:
-                journal._check(plan)
-            except JournalMismatchError:
-                if journal._ever_attempted():
-                    raise
-                return None  # `open` would start it afresh
-            return journal.rows()
-        finally:
-            db.close()
+                journal = cls(path, db, _NoLock())
+                if journal._is_new():
+                    return None
+                try:
+                    journal._check(plan)
+                except JournalMismatchError:
+                    if journal._ever_attempted():
+                        raise
+                    return None  # `open` would start it afresh
+                return journal.rows()
+            finally:
+                db.close()
 
     def close(self) -> None:
         self._db.close()
@@ -208,11 +215,17 @@ class Journal:
         self._update(position, "state = 'pending', reason = ?", reason)
 
     def _update(self, position: int, assignments: str, *values: object) -> None:
-        with self._transaction():
-            changed = self._db.execute(
-                f"UPDATE recipients SET {assignments}, updated_at = ? WHERE position = ?",
-                (*values, _now(), position),
-            ).rowcount
+        try:
+            with self._transaction():
+                changed = self._db.execute(
+                    f"UPDATE recipients SET {assignments}, updated_at = ? WHERE position = ?",
+                    (*values, _now(), position),
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise CampaignError(
+                f"cannot write the journal {self.path} ({exc}); the campaign stopped, and "
+                "the next run reconciles the recipient it was at"
+            ) from exc
         if changed != 1:
             raise LookupError(f"journal {self.path} has no recipient at position {position}")
 
@@ -336,6 +349,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA busy_timeout = 5000")
     return db
+
+
+@contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise CampaignError(f"cannot use the journal {path}: {exc}") from exc
 
 
 class _Lock(Protocol):
