@@ -144,6 +144,30 @@ async def test_status_delays_move_a_sent_message_from_pending_to_read() -> None:
     assert [step["status"] for step in history] == ["Pending", "Sent", "Delivered", "Read"]
 
 
+async def test_sends_to_failing_phones_turn_failed_and_their_credits_come_back() -> None:
+    fake = FakeTimelines(
+        chats=3, failing_phones=["+1 415 555 0100"], status_delays=(1.0, 2.0, 5.0),
+        clock=lambda: 0.0,
+    )  # fmt: skip
+    async with raw(fake) as http:
+        failing = await http.post("/messages", json={"phone": "+14155550100", "text": "x"})
+        working = await http.post("/messages", json={"phone": "+14155550101", "text": "y"})
+        uid = failing.json()["data"]["message_uid"]
+        before = (fake.status_of(uid), fake.credits_used)
+        fake.advance(10)
+        history = (await http.get(f"/messages/{uid}/status_history")).json()["data"]
+    assert working.status_code == failing.status_code == 200
+    assert before == ("Pending", 2)
+    assert (fake.status_of(uid), fake.credits_used) == ("Failed", 1)
+    assert fake.status_of(working.json()["data"]["message_uid"]) == "Read"
+    assert [step["status"] for step in history] == ["Pending", "Failed"]
+
+
+def test_failing_phones_must_be_phone_numbers() -> None:
+    with pytest.raises(ValueError, match="failing_phones"):
+        FakeTimelines(chats=1, failing_phones=["not a phone"])
+
+
 async def test_start_anchors_every_timestamp() -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     fake = FakeTimelines(chats=5, start=start, clock=lambda: 0.0)

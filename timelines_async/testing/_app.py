@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -72,6 +72,7 @@ class FakeTimelines:
         start: datetime | None = None,
         clock: Callable[[], float] = time.monotonic,
         webhook_client: httpx.AsyncClient | None = None,
+        failing_phones: Iterable[str] = (),
     ) -> None:
         if chats < 0:
             raise ValueError("chats must be >= 0")
@@ -106,6 +107,11 @@ class FakeTimelines:
             on_event=self._hub.emit,
         )
         self._hub.space = self._space
+        for phone in failing_phones:
+            number = international_phone(phone)
+            if number is None:
+                raise ValueError(f"failing_phones: {phone!r} is not an international phone number")
+            self._space.failing_phones.add(number)
         self._api = Api(self._space, max_upload_size=max_upload_size)
         self._bucket = float(request_rate or 0.0)
         self._bucket_at = 0.0

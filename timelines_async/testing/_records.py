@@ -61,9 +61,10 @@ class GroupMemberRecord:
 class MessageRecord:
     """A message in a chat's history: seeded, sent through the API, received, or a note.
 
-    A message sent through the API carries `sent_at` and moves from `Pending`
-    through `Sent` and `Delivered` to `Read` as the fake's clock passes the
-    `status_times` computed when it was accepted.
+    A message sent through the API moves from `Pending` through `Sent` and
+    `Delivered` to `Read` as the fake's clock passes the `status_times`
+    computed when it was accepted; one that `fails` turns `Failed` instead of
+    `Sent`, and its credits come back.
     """
 
     uid: str
@@ -91,6 +92,10 @@ class MessageRecord:
     reactions: dict[str, tuple[str, str]] = attrs.field(factory=dict)
     #: When each of Sent, Delivered, Read is reached (sent messages only).
     status_times: tuple[float, ...] = ()
+    #: Credits the send cost (refunded if it fails).
+    cost: int = 0
+    #: A send that fails where it would have become Sent (a number not on WhatsApp).
+    fails: bool = False
 
 
 #: ChatRecord fields that are bookkeeping, not what the API shows.

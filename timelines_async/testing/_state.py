@@ -106,7 +106,10 @@ class Workspace:
         self.webhooks: dict[int, WebhookRecord] = {}
         self._next_webhook_id = 789_001
         self.credits_total = credits
-        self.credits_used = 0
+        self._credits_charged = 0
+        #: Sends to these numbers fail, as to a number that is not on WhatsApp.
+        self.failing_phones: set[str] = set()
+        self._failing_sends: list[MessageRecord] = []
         self.api_calls_used = 0
         self.sent: list[MessageRecord] = []
         self._last_send_at: float | None = None
@@ -169,10 +172,19 @@ class Workspace:
             raise ApiFailure(404, f"Message uid {uid} not found", "not_found")
         return chat.history[chat.positions[uid]]
 
+    @property
+    def credits_used(self) -> int:
+        """Credits charged for sends, less those of sends that have failed by now."""
+        now = self.clock.now()
+        refunded = sum(m.cost for m in self._failing_sends if now >= m.status_times[0])
+        return self._credits_charged - refunded
+
     def message_status(self, message: MessageRecord) -> str:
         if not message.status_times:
             return message.status
         now = self.clock.now()
+        if message.fails:
+            return "Failed" if now >= message.status_times[0] else "Pending"
         status = "Pending"
         for name, at in zip(("Sent", "Delivered", "Read"), message.status_times, strict=True):
             if now >= at:
@@ -183,6 +195,11 @@ class Workspace:
         """The steps the message went through so far, oldest first."""
         if message.message_type != "whatsapp" or not message.from_me:
             return []
+        if message.fails:
+            failed_at = message.status_times[0]
+            return [("Pending", message.at)] + (
+                [("Failed", failed_at)] if self.clock.now() >= failed_at else []
+            )
         if message.status_times:
             steps = [("Pending", message.at)]
             times = message.status_times
@@ -304,7 +321,7 @@ class Workspace:
         cost = 2 if text and attachment else 1
         self.check_send_allowed(cost)
         now = self.clock.now()
-        self.credits_used += cost
+        self._credits_charged += cost
         self._last_send_at = now
         account = self.account(chat.whatsapp_account_id)
         sent, delivered, read = self.status_delays
@@ -324,7 +341,11 @@ class Workspace:
             created_by=self.me.display_name,
             reply_to=reply_to,
             status_times=(now + sent, now + delivered, now + read),
+            cost=cost,
+            fails=chat.phone in self.failing_phones,
         )
+        if message.fails:
+            self._failing_sends.append(message)
         if kind != "whatsapp":
             message.data = {"kind": kind}
         self._attach(message, attachment)
