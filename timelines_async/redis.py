@@ -168,7 +168,7 @@ class RedisSendLimiter:
         # like the in-process limiter), they share one connection, and each reply is read
         # as soon as it lands instead of queueing behind its siblings' replies (the time a
         # reply waits shortens the caller's wait on top of the slot's).
-        self._gate = anyio.Lock()
+        self._gate = _fifo_lock()
 
     @classmethod
     def for_token(
@@ -222,6 +222,18 @@ class RedisSendLimiter:
         slot = SendSlot(at=slot_us / 1_000_000, wait=wait_us / 1_000_000)
         logger.debug("send slot under %s reserved, %.3f s from now", self.key, slot.wait)
         return slot
+
+
+def _fifo_lock() -> anyio.Lock:
+    """A FIFO lock that, when free, is taken without a trip through the event loop.
+
+    That trip (anyio's checkpoint) costs about a third of a Redis round trip on a
+    busy machine; `fast_acquire` skips it (anyio 4.5+).
+    """
+    try:
+        return anyio.Lock(fast_acquire=True)
+    except TypeError:  # pragma: no cover - anyio 4.4
+        return anyio.Lock()
 
 
 def _finite_at_least(value: object, floor: float) -> bool:
