@@ -1,7 +1,8 @@
 """Fault knobs and the seeded draw that decides which fault, if any, hits a request.
 
-Each request takes exactly one draw from the faults' own random generator, so
-for a given seed the same request sequence meets the same faults. The
+Each request to an API operation takes exactly one draw from the faults' own
+random generator (a path the API does not serve takes none), so for a given
+seed the same request sequence meets the same faults. The
 probabilities are exclusive slices of that draw (their sum must not exceed 1);
 `lost_answer` only applies to sends, other requests pass through its slice
 untouched.
