@@ -6,16 +6,23 @@ from typing import Any
 
 import pytest
 
+from . import _figures
 from ._profile import PROFILE
-
-
-def pytest_report_header() -> str:
-    return f"timelines-async reliability profile: {PROFILE} (TIMELINES_RELIABILITY)"
 
 
 @pytest.fixture(scope="session")
 def reliability_profile() -> str:
     return PROFILE
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures the tests measured, under a heading that names the profile."""
+    lines = _figures.summary_lines()
+    if lines:
+        terminalreporter.section(f"reliability figures ({PROFILE} profile)")
+        for line in lines:
+            terminalreporter.write_line(line)
+    _figures.write()
 
 
 @pytest.fixture(autouse=True)
