@@ -230,7 +230,7 @@ def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
     quota = report.quota
     if quota is not None and quota.needed:
         if quota.remaining is None:
-            print(f"Quota: {quota.needed} messages to send; the API reports no messaging quota.")
+            print(f"Quota: {_messages(quota.needed)} to send; the API reports no messaging quota.")
         else:
             skipped = counts[Outcome.SKIPPED_QUOTA]
             if quota.fits:
@@ -239,7 +239,7 @@ def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
                 verdict = f"not enough (--send-what-fits would send {quota.remaining})"
             else:
                 verdict = f"not enough, {skipped} skipped"
-            print(f"Quota: {quota.needed} messages to send, {quota.remaining} left: {verdict}.")
+            print(f"Quota: {_messages(quota.needed)} to send, {quota.remaining} left: {verdict}.")
     elif report.dry_run and not quota_checked:
         print("Quota: not checked (no TIMELINES_API_TOKEN).")
     for result in report.results:
@@ -248,6 +248,10 @@ def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
     print(f"{'Would send' if report.dry_run else 'Done'}: {report.summary()}.")
     if report.journal is not None and not report.dry_run:
         print(f"Journal: {report.journal}")
+
+
+def _messages(count: int) -> str:
+    return f"{count} message{'s' if count != 1 else ''}"
 
 
 def _exit_status(report: CampaignReport) -> int:
