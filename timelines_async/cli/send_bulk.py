@@ -219,7 +219,7 @@ def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
         valid = len(report.results) - invalid
         already = counts[Outcome.SENT]
         print(
-            f"Dry run: {valid} recipients"
+            f"Dry run: {valid} recipient{'s' if valid != 1 else ''}"
             + (f" ({already} already sent by an earlier run)" if already else "")
             + (f", {invalid} invalid rows left out" if invalid else "")
             + "; nothing was sent."
