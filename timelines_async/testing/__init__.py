@@ -14,6 +14,7 @@ a fresh one to every test that asks for the `timelines_fake` fixture.
 """
 
 from ._app import FakeTimelines
+from ._clock import FakeClock
 from ._faults import Faults
 from ._records import (
     AccountRecord,
@@ -26,12 +27,14 @@ from ._records import (
     WebhookDelivery,
     WebhookRecord,
 )
+from ._state import WorkspaceState
 from ._transport import FakeClient, FakeTransport
 
 __all__ = [
     "AccountRecord",
     "ChatRecord",
     "FakeClient",
+    "FakeClock",
     "FakeTimelines",
     "FakeTransport",
     "Faults",
@@ -42,4 +45,5 @@ __all__ = [
     "TeammateRecord",
     "WebhookDelivery",
     "WebhookRecord",
+    "WorkspaceState",
 ]

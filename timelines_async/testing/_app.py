@@ -28,7 +28,7 @@ from ._events import EventCallback, EventHub
 from ._faults import FaultInjector, Faults
 from ._records import ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
 from ._routes import DOWNLOAD_PATH, Api
-from ._state import Workspace, international_phone
+from ._state import WorkspaceState, international_phone
 from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class FakeTimelines:
         #: Where the latest request was addressed: webhook attachment URLs point there.
         self._origin = FAKE_ORIGIN
         self._hub = EventHub(lambda uid: self._api.download_url(uid, self._origin), webhook_client)
-        self._space = Workspace(
+        self._space = WorkspaceState(
             seed=seed,
             chats=chats,
             credits=credits,
@@ -160,7 +160,7 @@ class FakeTimelines:
         return self._space.credits_used
 
     @property
-    def workspace(self) -> Workspace:
+    def workspace(self) -> WorkspaceState:
         """The whole state (accounts, teammates, files, webhooks), for tests that need more."""
         return self._space
 

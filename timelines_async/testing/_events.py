@@ -19,7 +19,7 @@ import httpx
 
 from ._records import ChatRecord, MessageRecord, WebhookDelivery
 from ._render import ATTACHMENT_URL, CHAT_URL
-from ._state import Workspace
+from ._state import WorkspaceState
 
 __all__ = ["EventHub", "is_loopback_url"]
 
@@ -47,7 +47,7 @@ class EventHub:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         #: Set once the workspace is built (the workspace needs `emit` to be built).
-        self.space: Workspace | None = None
+        self.space: WorkspaceState | None = None
         self.callbacks: list[EventCallback] = []
         self.deliveries: list[WebhookDelivery] = []
         self._pending: list[WebhookDelivery] = []
@@ -120,7 +120,7 @@ class EventHub:
             if webhook is not None:
                 webhook.errors_counter = 0 if ok else webhook.errors_counter + 1
 
-    def _account_brief(self, space: Workspace, chat: ChatRecord) -> dict[str, Any]:
+    def _account_brief(self, space: WorkspaceState, chat: ChatRecord) -> dict[str, Any]:
         account = space.account(chat.whatsapp_account_id)
         return {
             "full_name": account.owner_name,
@@ -129,7 +129,7 @@ class EventHub:
         }
 
     def _message_payload(
-        self, space: Workspace, event_type: str, chat: ChatRecord, message: MessageRecord
+        self, space: WorkspaceState, event_type: str, chat: ChatRecord, message: MessageRecord
     ) -> dict[str, Any]:
         text = space.clock.text
         chat_info: dict[str, Any] = {
@@ -176,7 +176,7 @@ class EventHub:
         }
 
     def _chat_payload(
-        self, space: Workspace, event_type: str, chat: ChatRecord, extra: dict[str, Any]
+        self, space: WorkspaceState, event_type: str, chat: ChatRecord, extra: dict[str, Any]
     ) -> dict[str, Any]:
         text = space.clock.text
         account = space.account(chat.whatsapp_account_id)
@@ -217,7 +217,7 @@ class EventHub:
         }
 
     def _reaction_payload(
-        self, space: Workspace, chat: ChatRecord, extra: dict[str, Any]
+        self, space: WorkspaceState, chat: ChatRecord, extra: dict[str, Any]
     ) -> dict[str, Any]:
         account = space.account(chat.whatsapp_account_id)
         return {

@@ -18,7 +18,7 @@ from ._records import (
     TeammateRecord,
     WebhookRecord,
 )
-from ._state import Workspace
+from ._state import WorkspaceState
 
 __all__ = [
     "ChatJsonCache",
@@ -36,7 +36,9 @@ PHOTO_URL = "https://app.timelines.ai/static/avatars/{}.png"
 ATTACHMENT_URL = "https://cdn.fake.timelines.test/attachments/{}/{}"
 
 
-def render_chat(space: Workspace, chat: ChatRecord, *, with_msg: bool = False) -> dict[str, Any]:
+def render_chat(
+    space: WorkspaceState, chat: ChatRecord, *, with_msg: bool = False
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": chat.id,
         "name": chat.name,
@@ -82,7 +84,7 @@ class ChatJsonCache:
     encoding: the fake stays cheap next to the client a benchmark measures.
     """
 
-    def __init__(self, space: Workspace) -> None:
+    def __init__(self, space: WorkspaceState) -> None:
         self.space = space
         self._texts: dict[int, tuple[int, bytes]] = {}
 
@@ -98,7 +100,7 @@ class ChatJsonCache:
 
 
 def render_message(
-    space: Workspace, message: MessageRecord, *, reactions: bool = True
+    space: WorkspaceState, message: MessageRecord, *, reactions: bool = True
 ) -> dict[str, Any]:
     text = space.clock.text
     data: dict[str, Any] = {
@@ -128,7 +130,7 @@ def render_message(
     return data
 
 
-def render_reactions(space: Workspace, message: MessageRecord) -> dict[str, Any]:
+def render_reactions(space: WorkspaceState, message: MessageRecord) -> dict[str, Any]:
     if not message.reactions:
         return {"users": [], "reactions": {}, "total": 0}
     own_phone = space.account(space.chat(message.chat_id).whatsapp_account_id).phone
@@ -142,7 +144,7 @@ def render_reactions(space: Workspace, message: MessageRecord) -> dict[str, Any]
     return {"users": users, "reactions": counts, "total": len(users)}
 
 
-def render_account(space: Workspace, account: AccountRecord) -> dict[str, Any]:
+def render_account(space: WorkspaceState, account: AccountRecord) -> dict[str, Any]:
     return {
         "id": account.id,
         "phone": account.phone,
@@ -154,7 +156,7 @@ def render_account(space: Workspace, account: AccountRecord) -> dict[str, Any]:
     }
 
 
-def render_teammate(space: Workspace, teammate: TeammateRecord) -> dict[str, Any]:
+def render_teammate(space: WorkspaceState, teammate: TeammateRecord) -> dict[str, Any]:
     return {
         "user_id": teammate.user_id,
         "display_name": teammate.display_name,
@@ -172,7 +174,9 @@ def render_teammate(space: Workspace, teammate: TeammateRecord) -> dict[str, Any
     }
 
 
-def render_file(space: Workspace, file: FileRecord, download_url: str | None) -> dict[str, Any]:
+def render_file(
+    space: WorkspaceState, file: FileRecord, download_url: str | None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "uid": file.uid,
         "filename": file.filename,

@@ -2,7 +2,7 @@
 
 `Api.route(method, path)` finds the handler for a path below the API prefix
 (`/chats/1000001/labels`); a handler checks its input as the API does (400
-`validation_error` with `errors[].fields`), changes the `Workspace` and
+`validation_error` with `errors[].fields`), changes the `WorkspaceState` and
 returns the envelope.
 """
 
@@ -50,7 +50,7 @@ from ._render import (
     render_teammate,
     render_webhook,
 )
-from ._state import PAGE_SIZE, Attachment, Workspace, international_phone
+from ._state import PAGE_SIZE, Attachment, WorkspaceState, international_phone
 from ._wire import (
     JSON_CONTENT_TYPE,
     ApiFailure,
@@ -92,7 +92,7 @@ ROLES = frozenset({"admin", "team_supervisor", "teammate", "agent", "collaborato
 class Api:
     """The handlers, bound to one workspace."""
 
-    def __init__(self, space: Workspace, *, max_upload_size: int) -> None:
+    def __init__(self, space: WorkspaceState, *, max_upload_size: int) -> None:
         self.space = space
         self.max_upload_size = max_upload_size
         self._chat_json = ChatJsonCache(space)

@@ -1,6 +1,6 @@
 """The workspace the fake serves: chats, histories, files, webhooks, quotas, and their indexes.
 
-`Workspace` holds the state and the operations that change it (sends, notes,
+`WorkspaceState` holds the state and the operations that change it (sends, notes,
 labels, incoming messages); it knows nothing of HTTP beyond raising
 `ApiFailure` for the API's business rules (quota, spacing, unknown ids).
 """
@@ -33,7 +33,7 @@ from ._seed import (
 )
 from ._wire import ApiFailure
 
-__all__ = ["Attachment", "Workspace", "clean_phone", "international_phone"]
+__all__ = ["Attachment", "WorkspaceState", "clean_phone", "international_phone"]
 
 PAGE_SIZE = 50
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
@@ -69,7 +69,7 @@ def _order_key(chat: ChatRecord) -> tuple[int, float, str]:
     return (0, -chat.last_message_at, chat.name)
 
 
-class Workspace:
+class WorkspaceState:
     """The fake workspace's state. `on_event` is told of every event the API would fire."""
 
     def __init__(
