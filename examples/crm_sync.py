@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,12 @@ from timelines_async.testing import FakeTimelines
 LABEL = "crm-synced"
 SCHEMA = """CREATE TABLE IF NOT EXISTS contacts (phone TEXT PRIMARY KEY, name TEXT,
     chat_id INTEGER, messages INTEGER NOT NULL, last_message TEXT, last_seen TEXT)"""
+#: Deliveries may come out of order: the last message is kept only if it is newer.
 UPSERT = """INSERT INTO contacts VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (phone) DO UPDATE SET
     name = excluded.name, chat_id = excluded.chat_id, messages = messages + 1,
-    last_message = excluded.last_message, last_seen = excluded.last_seen"""
+    last_message = CASE WHEN excluded.last_seen >= last_seen
+        THEN excluded.last_message ELSE last_message END,
+    last_seen = max(excluded.last_seen, last_seen)"""
 
 
 def upsert_contact(db: Path, *row: object) -> None:
@@ -56,8 +60,8 @@ def crm_handler(tl: TimelinesClient, db: Path, owner: str) -> Handler:
             return
         sender = message.sender or Party()
         if phone := sender.phone or chat.phone:
-            name, seen = sender.full_name or chat.full_name, message.timestamp
-            row = (phone, name, chat.chat_id, message.text, seen and seen.isoformat())
+            name, seen = sender.full_name or chat.full_name, message.timestamp or datetime.now(UTC)
+            row = (phone, name, chat.chat_id, message.text, seen.astimezone(UTC).isoformat())
             await anyio.to_thread.run_sync(upsert_contact, db, *row)  # off the event loop
         if not chat.responsible_email:
             await tl.chats.update(chat.chat_id, responsible=owner)
