@@ -400,6 +400,15 @@ async def test_send_by_chat_id_jid_and_chat_name(
     assert [m.text for m in fake.messages_of(chat.id)[-3:]] == ["one", "two", "three"]
 
 
+async def test_answering_an_unattended_chat_clears_the_flag(
+    http: httpx.AsyncClient, fake: FakeTimelines
+) -> None:
+    chat = fake.chats[min(fake.chats)]
+    chat.unattended = True
+    await http.post(f"/chats/{chat.id}/messages", json={"text": "sorry for the wait"})
+    assert data(await http.get(f"/chats/{chat.id}"))["unattended"] is False
+
+
 async def test_send_with_a_label_and_a_reply(http: httpx.AsyncClient, fake: FakeTimelines) -> None:
     chat_id = long_chat(fake)
     replied = fake.messages_of(chat_id)[3].uid

@@ -350,6 +350,8 @@ class WorkspaceState:
             message.data = {"kind": kind}
         self._attach(message, attachment)
         self._append(chat, message)
+        if chat.unattended:
+            chat.unattended = False  # answered: no longer an unattended customer
         if label:
             self.add_labels(chat, [label])
         self.sent.append(message)
