@@ -6,6 +6,8 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from timelines_async._retry import (
     Failure,
@@ -177,3 +179,22 @@ def test_retry_delay_prefers_retry_after_over_backoff(
         assert delay == retry_after
     else:
         assert 0.0 <= delay <= expected_max
+
+
+@given(
+    attempt=st.integers(min_value=0, max_value=10_000),
+    base=st.floats(min_value=0.001, max_value=10.0),
+    cap=st.floats(min_value=0.0, max_value=120.0),
+    seed=st.integers(),
+)
+def test_backoff_delay_is_always_within_zero_and_the_cap(
+    attempt: int, base: float, cap: float, seed: int
+) -> None:
+    delay = backoff_delay(attempt, base=base, cap=cap, rng=random.Random(seed))
+    assert 0.0 <= delay <= min(cap, base * 2 ** min(attempt, 64))
+
+
+@given(header=st.text(max_size=40))
+def test_parse_retry_after_never_raises_and_stays_within_the_cap(header: str) -> None:
+    seconds = parse_retry_after(header, now=NOW, cap=60.0)
+    assert seconds is None or 0.0 <= seconds <= 60.0

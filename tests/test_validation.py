@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import respx
+from hypothesis import given
+from hypothesis import strategies as st
 
 from timelines_async import InvalidRequestError, TimelinesError
 from timelines_async._validation import normalize_phone
@@ -191,6 +193,8 @@ async def test_bad_input_is_refused_before_any_request(call: Case, field: str) -
         ("14155551234", "14155551234"),
         ("+44 (20) 7946.0958", "+442079460958"),
         ("+972-50-111-1111", "+972501111111"),
+        ("+1\u00a0415\u2009555 1234", "+14155551234"),  # no-break and thin spaces
+        ("+١ ٤١٥ ٥٥٥ ١٢٣٤", "+14155551234"),  # Arabic-Indic digits are sent as ASCII
     ],
 )
 async def test_good_phones_are_accepted_and_sent_compact(phone: str, sent: str) -> None:
@@ -243,3 +247,28 @@ def test_invalid_request_error_keeps_field_and_message() -> None:
 def test_normalize_phone_strips_separators(raw: str, expected: str) -> None:
     """The checks are plain functions: usable without a client or a loop."""
     assert normalize_phone("phone", raw) == expected
+
+
+PHONE_LIKE = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet="+ -.()0123456789١٢٣٤٥٦٧٨٩٠٤\u00a0x", max_size=24),
+)
+
+
+@given(raw=PHONE_LIKE)
+def test_normalize_phone_either_returns_a_compact_number_or_raises_invalid_request(
+    raw: str,
+) -> None:
+    """Whatever the input: an ASCII international number, or `InvalidRequestError("phone")`."""
+    try:
+        phone: str | None = normalize_phone("phone", raw)
+        field = None
+    except InvalidRequestError as err:
+        phone, field = None, err.field
+    if phone is None:
+        assert field == "phone"
+        return
+    digits = phone.removeprefix("+")
+    assert digits.isascii()
+    assert digits.isdigit()
+    assert 7 <= len(digits) <= 15

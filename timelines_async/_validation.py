@@ -8,6 +8,7 @@ sends, a message that would never go out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -39,10 +40,10 @@ MAX_FILENAME = 1024
 MAX_CONTENT_TYPE = 140
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
-_INTERNATIONAL_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}")
+_INTERNATIONAL_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 #: Without a `+`, only a number long enough to carry a country code is taken as
 #: international: `14155551234` passes, a national `415-555-1234` does not.
-_INTERNATIONAL_DIGITS = re.compile(r"[1-9]\d{10,14}")
+_INTERNATIONAL_DIGITS = re.compile(r"[1-9]\d{10,14}", re.ASCII)
 #: Separators, escapes and control characters (httpx refuses the latter in a URL).
 _UNSAFE_IN_PATH = re.compile(r"[\s/?#%\x00-\x1f\x7f]")
 
@@ -65,7 +66,10 @@ def check_text(field: str, value: object, *, max_length: int, allow_empty: bool 
 def normalize_phone(field: str, value: object) -> str:
     """An international phone number with spaces, dashes, dots and parentheses removed."""
     text = check_text(field, value, max_length=64)
-    compact = _PHONE_SEPARATORS.sub("", text)
+    # Digits typed in another script ("+١ ٤١٥ ...") are still digits: send them as ASCII.
+    compact = "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_SEPARATORS.sub("", text)
+    )
     if _INTERNATIONAL_WITH_PLUS.fullmatch(compact) or _INTERNATIONAL_DIGITS.fullmatch(compact):
         return compact
     raise InvalidRequestError(
