@@ -51,8 +51,21 @@ class FakeTimelines:
     """An in-memory TimelinesAI workspace that speaks the Public API.
 
     Use it in-process through `fake.client()` (no sockets), or serve it as an
-    ASGI app (`uvicorn` or `timelines-async fake-server`). See the README's
-    "Test your code against the fake" for the knobs.
+    ASGI app (`uvicorn` or `timelines-async fake-server`).
+
+    - `seed`, `chats`: the seeded workspace (histories are generated lazily).
+    - `token`: the bearer token accepted; others get 401 (`plain_text_401`
+      answers a plain-text `Unauthorized` instead of the JSON envelope).
+    - `send_interval`: sends closer together on the fake's clock get 429.
+    - `request_rate`: requests per second beyond which every request gets 429.
+    - `latency`: seconds added to every request.
+    - `credits`: the messaging quota (1 a send, 2 with text and attachment).
+    - `faults`: see `Faults`; `max_upload_size`: bigger uploads get 413.
+    - `status_delays`: when a send turns Sent, Delivered, Read;
+      `failing_phones`: sends to these numbers turn Failed and are refunded.
+    - `start`, `clock`: the wall-clock time at 0 and the time source under
+      the fake's clock (which `advance` moves forward).
+    - `webhook_client`: the httpx client webhooks to loopback URLs go through.
     """
 
     def __init__(
