@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from timelines_async.export import (
     StoreError,
     export_workspace,
 )
+from timelines_async.export._run import _MAX_BATCHES_PER_TRANSACTION
 from timelines_async.testing import FakeTimelines, Faults
 
 pytestmark = pytest.mark.anyio
@@ -169,22 +171,20 @@ def cancel_when(
     return progress
 
 
-@pytest.mark.parametrize(
-    "stop",
-    [
-        pytest.param(lambda p: p.chats_done >= 1, id="after-first-chat"),
-        pytest.param(lambda p: p.chats_done >= 7, id="after-7-chats"),
-        pytest.param(lambda p: p.messages >= 333, id="inside-a-history"),
-    ],
-)
 async def test_cancelled_run_resumes_to_the_same_database_as_a_clean_run(
-    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path, stop: Callable[[ExportProgress], bool]
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
 ) -> None:
+    """Cancelled after its first transaction with messages, which holds at most
+    `_MAX_BATCHES_PER_TRANSACTION` pages: with more pages than that, the cut is partial."""
+    pages = sum(max(1, math.ceil(len(fake.messages_of(c)) / 50)) for c in fake.chats)
+    assert pages > _MAX_BATCHES_PER_TRANSACTION
     clean, resumed = tmp_path / "clean.sqlite", tmp_path / "resumed.sqlite"
     await export_workspace(tl, SQLiteStore(clean))
 
     with anyio.CancelScope() as scope:
-        await export_workspace(tl, SQLiteStore(resumed), progress=cancel_when(stop, scope))
+        await export_workspace(
+            tl, SQLiteStore(resumed), progress=cancel_when(lambda p: p.messages > 0, scope)
+        )
     assert scope.cancelled_caught
     interrupted = contents(resumed)
     assert 0 < len(interrupted["messages"]) < len(contents(clean)["messages"])
@@ -196,6 +196,34 @@ async def test_cancelled_run_resumes_to_the_same_database_as_a_clean_run(
     complete_before = {row[0] for row in interrupted["sync_state"] if row[3]}
     read_again = {int(r.path.split("/")[-2]) for r in message_requests(fake, before)}
     assert read_again.isdisjoint(complete_before)
+
+
+async def test_run_stopped_inside_a_history_reads_on_after_its_last_committed_page(
+    fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
+) -> None:
+    """The state a run leaves when stopped after committing two pages of a long history."""
+    out = tmp_path / "export.sqlite"
+    await export_workspace(tl, SQLiteStore(out))
+    clean = contents(out)
+    chat_id = max(fake.chats, key=lambda chat_id: len(fake.messages_of(chat_id)))
+    history = fake.messages_of(chat_id)
+    assert len(history) > 150
+    with closing(sqlite3.connect(out)) as db, db:
+        db.executemany("DELETE FROM messages WHERE uid = ?", [(m.uid,) for m in history[100:]])
+        db.execute(
+            "UPDATE sync_state SET newest_message_uid = ?, last_message_uid = NULL, complete = 0 "
+            "WHERE chat_id = ?",
+            (history[99].uid, chat_id),
+        )
+    before = len(fake.requests)
+
+    summary = await export_workspace(tl, SQLiteStore(out))
+
+    assert contents(out) == clean
+    assert summary.messages == len(history) - 100
+    reads = message_requests(fake, before)
+    assert {r.path for r in reads} == {f"/chats/{chat_id}/messages"}
+    assert reads[0].query["after_message"] == history[99].uid
 
 
 async def test_a_stored_cursor_the_server_no_longer_knows_rereads_that_chat(
