@@ -21,6 +21,7 @@ from timelines_async import (
     NotFoundError,
     PermissionDeniedError,
     QuotaExceededError,
+    RateLimitError,
     SendOutcomeUnknown,
     SentMessage,
     ServerError,
@@ -569,3 +570,16 @@ async def test_leaving_list_many_early_cancels_the_histories_still_being_read() 
     }
     assert leftovers == set()
     assert sorted(cancelled) == [2, 3]
+
+
+async def test_a_send_throttled_every_time_gives_up_after_max_retries_with_rate_limit_error() -> (
+    None
+):
+    mock = router()
+    route = mock.post("/messages").mock(return_value=error(429, "slow down"))
+    sleep = RecordingSleep()
+    _, _, messages = resources(make_core(mock, max_retries=2, sleep=sleep))
+    with pytest.raises(RateLimitError):
+        await messages.send(phone=PHONE, text="hi")
+    assert route.call_count == 3
+    assert len(sleep.delays) == 2
