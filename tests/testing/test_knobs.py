@@ -91,6 +91,15 @@ async def test_request_rate_limits_every_request_and_refills_over_the_clock() ->
     assert again.status_code == 200
 
 
+async def test_a_request_rate_below_one_still_lets_the_first_request_through() -> None:
+    fake = FakeTimelines(chats=3, request_rate=0.5, clock=lambda: 0.0)
+    async with raw(fake) as http:
+        first, second = [(await http.get("/workspace")).status_code for _ in range(2)]
+        fake.advance(2.0)
+        third = (await http.get("/workspace")).status_code
+    assert (first, second, third) == (200, 429, 200)
+
+
 async def test_latency_delays_every_answer() -> None:
     fake = FakeTimelines(chats=3, latency=0.03)
     async with raw(fake) as http:

@@ -126,7 +126,7 @@ class FakeTimelines:
                 raise ValueError(f"failing_phones: {phone!r} is not an international phone number")
             self._space.failing_phones.add(number)
         self._api = Api(self._space, max_upload_size=max_upload_size)
-        self._bucket = float(request_rate or 0.0)
+        self._bucket = max(request_rate or 0.0, 1.0)  # starts full
         self._bucket_at = 0.0
 
     def __repr__(self) -> str:
