@@ -134,4 +134,7 @@ class _Report:
         for timestamp, name, from_me, text in self.newest:
             when = (timestamp or "")[:19].replace("T", " ")
             newest.add_row(when, Text(name or ""), "→" if from_me else "←", Text(text or ""))
-        console.print(Padding(busiest, (0, 0, 0, 3)), Padding(newest, (0, 0, 0, 3)))
+        console.print(
+            Padding(busiest, (0, 0, 0, 3), expand=False),
+            Padding(newest, (0, 0, 0, 3), expand=False),
+        )
