@@ -150,3 +150,44 @@ async def test_files_round_trip_through_the_client_with_an_unusual_name(tmp_path
     assert (uploaded.filename, info.size) == (name, 13)
     assert (tmp_path / "copy.pdf").read_bytes() == b"%PDF-1.7 data"
     assert [f.uid for f in listed] == [uploaded.uid]
+
+
+async def test_every_resource_of_the_client_works_against_the_fake() -> None:
+    """A smoke run of each resource: the fake and the client agree on every shape."""
+    fake = FakeTimelines(seed=3, chats=20, clock=lambda: 0.0)
+    chat = next(c for c in fake.chats.values() if not c.is_group and c.seeded_length)
+    uid = fake.messages_of(chat.id)[-1].uid
+    async with fake.client() as tl:
+        assert (await tl.chats.get(chat.id)).id == chat.id
+        renamed = await tl.chats.update(chat.id, name="Renamed", closed=True)
+        assert (renamed.name, renamed.closed) == ("Renamed", True)
+        note = await tl.chats.add_note(chat.id, "internal")
+        assert fake.message(note).message_type == "note"
+        assert await tl.labels.replace(chat.id, ["a"]) == ["a"]
+        assert await tl.labels.add(chat.id, ["b"]) == ["a", "b"]
+        assert await tl.labels.list(chat.id) == ["a", "b"]
+        assert (await tl.messages.get(uid)).uid == uid
+        await tl.reactions.set(uid, "👍")
+        assert (await tl.reactions.get(uid)).total >= 1
+        await tl.reactions.clear(uid)
+        document = await tl.messages.send_file(chat.id, b"%PDF", filename="a.pdf", caption="c")
+        voice = await tl.messages.send_voice(chat.id, b"OggS")
+        assert [m.uid for m in fake.sent] == [document.message_uid, voice.message_uid]
+        from_url = await tl.files.upload_from_url("https://example.com/report.csv")
+        assert [f.uid for f in await tl.files.list()] == [from_url.uid]
+        await tl.files.delete(from_url.uid)
+        assert await tl.files.list() == []
+        accounts = await tl.whatsapp_accounts.list()
+        assert {a.id for a in accounts} == {a.id for a in fake.workspace.accounts}
+        assert (await tl.teammates.me()).role == "owner"
+        assert len(await tl.teammates.list()) == len(fake.workspace.teammates)
+        invited = await tl.teammates.invite("new@acme.example", role="agent")
+        await tl.teammates.revoke_invitation(invited.user_id)
+        workspace = await tl.quotas.get()
+        assert workspace.messaging_quota is not None
+        assert workspace.messaging_quota.used == 3
+        hook = await tl.webhooks.create("chat:new", "https://hooks.example/x")
+        assert (await tl.webhooks.update(hook.id, enabled=False)).enabled is False
+        assert [w.id for w in await tl.webhooks.list()] == [hook.id]
+        await tl.webhooks.delete(hook.id)
+        assert await tl.webhooks.list() == []
