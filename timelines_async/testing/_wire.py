@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 import attrs
 
 __all__ = [
+    "JSON_CONTENT_TYPE",
     "ApiFailure",
     "Outcome",
     "Request",
@@ -34,7 +35,7 @@ JSON_CONTENT_TYPE = "application/json"
 @attrs.define
 class Request:
     method: str
-    #: The path below the API prefix, e.g. `/chats/1000001`.
+    #: The URL path (still percent-encoded); `FakeTimelines.handle` strips the API prefix.
     path: str
     query: dict[str, str]
     #: Header names in lower case.
