@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -19,7 +20,9 @@ import httpx
 import pytest
 import uvicorn
 
+from timelines_async import AuthenticationError, ServerError, TimelinesError, TransportError
 from timelines_async.cli import main
+from timelines_async.cli._common import describe
 from timelines_async.testing import FakeTimelines
 
 TOKEN = "fake-token"
@@ -215,6 +218,27 @@ def test_unreachable_server_is_a_one_line_error(
     assert err.startswith(f"timelines-async: error: cannot reach {base_url}")
     assert err.count("\n") == 1
     assert "secret-token-5678" not in err
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthenticationError("bad token tok-SECRET-9", status_code=401),
+        ServerError("upstream said tok-SECRET-9", status_code=503, method="GET", path="/chats"),
+        TransportError("tok-SECRET-9 in a proxy error", method="GET", path="/chats"),
+    ],
+    ids=["401", "5xx", "transport"],
+)
+def test_an_error_that_echoes_the_token_is_printed_without_it(
+    error: TimelinesError, env: pytest.MonkeyPatch
+) -> None:
+    env.setenv("TIMELINES_API_TOKEN", "tok-SECRET-9")
+
+    line = describe(error, argparse.Namespace(base_url="http://127.0.0.1:1"))
+
+    assert "tok-SECRET-9" not in line
+    assert "<token>" in line
+    assert "\n" not in line
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from .._client import (
     DEFAULT_REQUESTS_PER_SECOND,
     TimelinesClient,
 )
-from .._exceptions import AuthenticationError, ConfigurationError, TimelinesError, TransportError
+from .._exceptions import AuthenticationError, TimelinesError, TransportError
 from ..export import ExportProgress, ExportSummary, ProgressCallback
 
 __all__ = [
@@ -121,16 +121,21 @@ def client_from_args(args: argparse.Namespace) -> TimelinesClient:
 
 
 def describe(error: TimelinesError, args: argparse.Namespace) -> str:
-    """One line for the user: what went wrong and, where it helps, what to do."""
+    """One line for the user: what went wrong and, where it helps, what to do.
+
+    Errors never hold the token; should a server echo it back in a message, it
+    is blanked here all the same.
+    """
     if isinstance(error, AuthenticationError):
         text = f"the API refused the token (401): {error.message}; check TIMELINES_API_TOKEN"
     elif isinstance(error, TransportError):
         where = getattr(args, "base_url", None) or os.environ.get("TIMELINES_BASE_URL") or "the API"
         text = f"cannot reach {where}: {error}"
-    elif isinstance(error, ConfigurationError):
-        text = str(error)
     else:
         text = str(error) or type(error).__name__
+    token = os.environ.get("TIMELINES_API_TOKEN", "").strip()
+    if token:
+        text = text.replace(token, "<token>")
     return " ".join(text.split())
 
 
