@@ -20,6 +20,7 @@ class ConnectionDropped(Exception):
 
 
 async def read_request(scope: Mapping[str, Any], receive: Any) -> Request:
+    """The whole request, body included, from an ASGI `http` scope and its messages."""
     chunks = []
     while True:
         message = await receive()
@@ -47,6 +48,7 @@ async def read_request(scope: Mapping[str, Any], receive: Any) -> Request:
 
 
 async def answer(outcome: Outcome, send: Any) -> None:
+    """Send the answer, or act out its fault: drop the connection, or cut the body."""
     response = outcome.response
     if outcome.fault in ("dropped", "not_sent", "lost_answer"):
         await send(
