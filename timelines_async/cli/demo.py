@@ -8,6 +8,7 @@ was stored.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -81,7 +82,8 @@ async def run(args: argparse.Namespace) -> int:
     console.print(f"\n[bold]3.[/] What {escape(str(out))} holds")
     report.show(console)
     console.print(
-        f'\nLook inside: sqlite3 {escape(str(out))} "SELECT name, labels FROM chats LIMIT 5"\n'
+        f"\nLook inside: sqlite3 {escape(shlex.quote(str(out)))} "
+        '"SELECT name, labels FROM chats LIMIT 5"\n'
         "Your own workspace: TIMELINES_API_TOKEN=... timelines-async export --out workspace.sqlite"
     )
     return 0
