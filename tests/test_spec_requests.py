@@ -29,7 +29,7 @@ from openapi_core.validation.request.exceptions import (
 )
 
 from tests._openapi import SERVER_URL, load_openapi, spec_or_skip, validate
-from timelines_async import TimelinesClient, WebhookEventType
+from timelines_async import InvalidRequestError, TimelinesClient, WebhookEventType
 from timelines_async._client import DEFAULT_BASE_URL
 from timelines_async.resources.teammates import ROLES
 from timelines_async.resources.webhooks import EVENT_TYPES
@@ -473,24 +473,27 @@ def test_the_legacy_send_is_checked_against_message_to_chat_name() -> None:
         validate(request, with_legacy=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ParameterValidationError,
-    reason="core bug, reported: chats.list sends a naive datetime or a date as created_after "
-    "without an offset/time, which is not the spec's `date-time` format",
-)
-@pytest.mark.parametrize(
-    "created_after", [datetime(2024, 1, 1), date(2024, 1, 1)], ids=["naive-datetime", "date"]
-)
-async def test_chats_created_filters_are_spec_date_times(created_after: object) -> None:
+async def test_chats_created_filters_send_spec_date_times() -> None:
+    """An aware datetime goes out as an ISO date-time with its offset, as the spec wants."""
     load_openapi()
     case = Case(
         "GET /chats",
-        lambda tl: _first(tl.chats.list(created_after=created_after)),  # type: ignore[arg-type]
+        lambda tl: _first(tl.chats.list(created_after=datetime(2024, 1, 1, tzinfo=UTC))),
         {"has_more_pages": False, "chats": []},
     )
     (request,) = await _capture(case)
     validate(request)
+    assert request.url.params["created_after"] == "2024-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "created_after", [datetime(2024, 1, 1), date(2024, 1, 1)], ids=["naive-datetime", "date"]
+)
+async def test_chats_created_filters_refuse_values_without_an_offset(created_after: object) -> None:
+    """A naive datetime or a bare date would be an off-spec, ambiguous filter: refused up front."""
+    async with TimelinesClient("t", base_url=SERVER_URL, requests_per_second=None) as tl:
+        with pytest.raises(InvalidRequestError, match="created_after"):
+            tl.chats.list(created_after=created_after)  # type: ignore[arg-type]
 
 
 async def test_send_by_chat_name_warns_that_the_api_deprecated_it() -> None:
