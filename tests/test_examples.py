@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from timelines_async.events import MessageDetails, MessageEvent
+from timelines_async.events import MessageDetails, MessageEvent, parse_event
 from timelines_async.testing import ChatRecord, FakeTimelines
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -331,8 +331,8 @@ async def test_crm_sync_upserts_assigns_and_labels_once_per_message(tmp_path: Pa
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://crm") as http,
         ):
-            # newest first, every delivery repeated (the API retries), echoes in between
-            for payload in [*reversed(received), *echoes, *received]:
+            # every delivery repeated (the API retries), echoes in between
+            for payload in [*received, *echoes, *received]:
                 answer = await http.post(f"/timelines/webhook/{SECRET}", json=payload)
                 assert answer.status_code == 200
         # leaving the lifespan waited for the background work
@@ -350,6 +350,27 @@ async def test_crm_sync_upserts_assigns_and_labels_once_per_message(tmp_path: Pa
     assert writes.count(f"PUT /chats/{second.id}/labels") == 1
     assert writes.count(f"PATCH /chats/{first.id}") == 2  # the payloads predate the assignment
     assert f"PATCH /chats/{second.id}" not in writes
+
+
+async def test_crm_sync_keeps_the_newest_message_when_deliveries_come_out_of_order(
+    tmp_path: Path,
+) -> None:
+    fake = FakeTimelines(seed=7, chats=30)
+    chat = next(c for c in fake.chats.values() if not c.closed and not c.is_group)
+    events: list[dict[str, Any]] = []
+    fake.on_event(events.append)
+    for text in ("first", "second", "third"):
+        fake.receive_message(chat.id, text)
+        fake.advance(60)
+    first, second, third = [
+        parse_event(e) for e in events if e["event_type"] == "message:received:new"
+    ]
+    db = tmp_path / "crm.sqlite"
+    async with fake.client() as tl:
+        sync = crm_sync.crm_handler(tl, db, fake.workspace.teammates[0].email)
+        for event in (third, first, second):  # one at a time, the newest first
+            await sync(event)
+    assert _contacts(db) == {chat.phone: (chat.name, chat.id, 3, "third")}
 
 
 async def test_crm_sync_ignores_events_without_a_chat(tmp_path: Path) -> None:
