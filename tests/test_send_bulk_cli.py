@@ -5,44 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import socket
-import threading
-import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from timelines_async.cli import main
-from timelines_async.testing import FakeTimelines, Faults
+from timelines_async.testing import FakeTimelines, Faults, serve_http
 
 TOKEN = "campaign-token-4321"
 TEMPLATE = "Hi {name}, your order {order} shipped"
 FAST = ["--send-interval", "0.01", "--settle", "0", "--requests-per-second", "0"]
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """`app` over HTTP on a free 127.0.0.1 port in a thread; yields its API base URL."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/integrations/api"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        listener.close()
 
 
 def phones(count: int) -> list[str]:
@@ -83,7 +58,7 @@ def test_a_campaign_sends_everyone_once_in_order_and_writes_the_report(
     path = customers_csv(tmp_path, 4)
     report = tmp_path / "report.json"
     fake = new_fake()
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(
             ["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url,
              "--report", str(report), *FAST]
@@ -110,7 +85,7 @@ def test_lost_answers_over_http_are_reconciled_and_nobody_is_messaged_twice(
 ) -> None:
     fake = new_fake(faults=Faults(lost_answer=0.4, seed=3))
     path = customers_csv(tmp_path, 12)
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url, *FAST])
 
     assert code == 0
@@ -135,7 +110,7 @@ def test_a_dry_run_checks_renders_and_sends_nothing(
         env.delenv("TIMELINES_API_TOKEN")
     path = customers_csv(tmp_path, 3)
     fake = new_fake(credits=100)
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(
             ["send-bulk", str(path), "--text", TEMPLATE, "--dry-run", "--base-url", base_url]
         )
@@ -157,7 +132,7 @@ def test_invalid_rows_are_listed_with_their_lines_and_nothing_is_sent(
     rows = [["+14155550001", "Ann", "A-1"], ["415-555", "Bob", "A-2"], ["+14155550003", "", "A-3"]]
     path = write_csv(tmp_path / "c.csv", rows)
     fake = new_fake()
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url])
 
     err = capsys.readouterr().err
@@ -175,7 +150,7 @@ def test_a_campaign_over_the_quota_is_refused_unless_told_to_send_what_fits(
 ) -> None:
     path = customers_csv(tmp_path, 5)
     fake = new_fake(credits=3)
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         refused = main(["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url, *FAST])
         refusal = capsys.readouterr().err
         partial = main(
@@ -196,7 +171,7 @@ def test_a_changed_csv_is_refused_on_resume_with_one_line(
 ) -> None:
     path = customers_csv(tmp_path, 2)
     fake = new_fake()
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         assert (
             main(["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url, *FAST]) == 0
         )
@@ -237,10 +212,10 @@ def test_a_run_that_stops_early_exits_3_and_the_next_run_finishes(
     path = customers_csv(tmp_path, 4)
     fake = new_fake()
     argv = ["send-bulk", str(path), "--text", TEMPLATE, *FAST]
-    with served(quota_runs_out_after(fake, 2)) as base_url:
+    with serve_http(quota_runs_out_after(fake, 2)) as base_url:
         stopped = main([*argv, "--base-url", base_url])
     first = capsys.readouterr().out
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         finished = main([*argv, "--base-url", base_url])
 
     assert stopped == 3
@@ -255,7 +230,7 @@ def test_the_progress_bar_shows_on_a_terminal_without_the_token(
     env.setenv("TTY_COMPATIBLE", "1")  # rich treats the captured output as a terminal
     env.setenv("TTY_INTERACTIVE", "0")
     path = customers_csv(tmp_path, 3)
-    with served(new_fake()) as base_url:
+    with serve_http(new_fake()) as base_url:
         code = main(["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url, *FAST])
 
     printed = capsys.readouterr()
@@ -281,7 +256,7 @@ def test_token_problems_are_one_line_errors_that_never_show_the_token(
     else:
         env.setenv("TIMELINES_API_TOKEN", token)
     fake = new_fake()
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(["send-bulk", str(customers_csv(tmp_path, 2)), "--text", TEMPLATE,
                      "--base-url", base_url])  # fmt: skip
 
@@ -299,7 +274,7 @@ def test_the_template_can_come_from_a_file(
     template = tmp_path / "message.txt"
     template.write_text("Hello {name},\nyour order {order} shipped.\n", encoding="utf-8")
     fake = new_fake()
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(["send-bulk", str(customers_csv(tmp_path, 1)), "--text-file", str(template),
                      "--base-url", base_url, *FAST])  # fmt: skip
 

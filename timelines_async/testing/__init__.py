@@ -27,6 +27,7 @@ from ._records import (
     WebhookDelivery,
     WebhookRecord,
 )
+from ._serve import serve_http
 from ._state import WorkspaceState
 from ._transport import FakeClient, FakeTransport
 
@@ -46,4 +47,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookRecord",
     "WorkspaceState",
+    "serve_http",
 ]
