@@ -132,10 +132,14 @@ async def test_second_run_reads_only_new_messages_of_changed_chats(
 
     summary = await export_workspace(tl, SQLiteStore(out))
 
-    assert (summary.chats_updated, summary.chats_unchanged, summary.messages) == (2, 18, 2)
+    assert (summary.chats_updated, summary.chats_unchanged, summary.messages) == (3, 17, 2)
     reads = message_requests(fake, before)
+    expected: dict[int, str | None] = {chat_id: newest_before[chat_id] for chat_id in changed}
+    expected |= {
+        chat_id: None for chat_id, chat in fake.chats.items() if chat.last_message_uid is None
+    }
     assert sorted((r.path, r.query.get("after_message")) for r in reads) == sorted(
-        (f"/chats/{chat_id}/messages", newest_before[chat_id]) for chat_id in changed
+        (f"/chats/{chat_id}/messages", after) for chat_id, after in expected.items()
     )
     assert {r.query.get("sorting_order") for r in reads} == {"asc"}
     for chat_id in changed:
@@ -145,19 +149,26 @@ async def test_second_run_reads_only_new_messages_of_changed_chats(
     assert rows(out, "SELECT COUNT(*) FROM messages") == [(total_messages(fake),)]
 
 
-async def test_run_without_changes_reads_no_history(
+async def test_run_without_changes_reads_only_chats_without_a_last_message(
     fake: FakeTimelines, tl: TimelinesClient, tmp_path: Path
 ) -> None:
+    """A chat listed without `last_message_uid` may have messages the listing does not show."""
     out = tmp_path / "export.sqlite"
     await export_workspace(tl, SQLiteStore(out))
     before = len(fake.requests)
     first = contents(out)
+    blank = {chat_id for chat_id, chat in fake.chats.items() if chat.last_message_uid is None}
+    assert len(blank) == 1
 
     summary = await export_workspace(tl, SQLiteStore(out))
 
-    assert (summary.chats_updated, summary.chats_unchanged, summary.messages) == (0, 20, 0)
-    assert message_requests(fake, before) == []
-    assert {r.path for r in fake.requests[before:]} == {"/chats"}
+    assert (summary.chats_updated, summary.chats_unchanged, summary.messages) == (1, 19, 0)
+    assert {r.path for r in message_requests(fake, before)} == {
+        f"/chats/{chat_id}/messages" for chat_id in blank
+    }
+    assert {r.path for r in fake.requests[before:] if not r.path.endswith("/messages")} == {
+        "/chats"
+    }
     assert contents(out) == first
 
 
@@ -221,9 +232,9 @@ async def test_run_stopped_inside_a_history_reads_on_after_its_last_committed_pa
 
     assert contents(out) == clean
     assert summary.messages == len(history) - 100
-    reads = message_requests(fake, before)
-    assert {r.path for r in reads} == {f"/chats/{chat_id}/messages"}
-    assert reads[0].query["after_message"] == history[99].uid
+    path = f"/chats/{chat_id}/messages"
+    reads = [r for r in message_requests(fake, before) if r.path == path]
+    assert [r.query.get("after_message") for r in reads][:1] == [history[99].uid]
 
 
 async def test_a_stored_cursor_the_server_no_longer_knows_rereads_that_chat(

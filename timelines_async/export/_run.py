@@ -147,9 +147,18 @@ class _Run:
                         readers.start_soon(self._read_histories, chats_rx.clone(), writes_tx)
 
     def _unchanged(self, chat: Chat) -> bool:
+        """Read to the end before, and the same last message now.
+
+        A chat the listing shows without `last_message_uid` (no messages yet, or
+        an answer that leaves the optional field out) is always read again: one
+        request that finds nothing is cheaper than a missed message.
+        """
         saved = self._state.get(chat.id)
         return (
-            saved is not None and saved.complete and saved.last_message_uid == chat.last_message_uid
+            saved is not None
+            and saved.complete
+            and chat.last_message_uid is not None
+            and saved.last_message_uid == chat.last_message_uid
         )
 
     async def _list_chats(
