@@ -9,21 +9,16 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from timelines_async import AuthenticationError, ServerError, TimelinesError, TransportError
 from timelines_async.cli import main
 from timelines_async.cli._common import describe
-from timelines_async.testing import FakeTimelines
+from timelines_async.testing import FakeTimelines, serve_http
 
 TOKEN = "fake-token"
 
@@ -34,26 +29,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """`app` over HTTP on a free 127.0.0.1 port in a thread; yields its API base URL."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/integrations/api"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        listener.close()
 
 
 def without_last_message(fake: FakeTimelines) -> int:
@@ -127,7 +102,7 @@ def test_export_against_a_served_fake_then_incrementally(
     messages = sum(len(fake.messages_of(chat_id)) for chat_id in fake.chats)
     out = tmp_path / "workspace.sqlite"
     env.setenv("TIMELINES_API_TOKEN", TOKEN)
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         args = ["export", "--out", str(out), "--base-url", base_url, "--requests-per-second", "0"]
         assert main(args) == 0
         fake.receive_message(next(iter(fake.chats)), "hello again")
@@ -151,7 +126,7 @@ def test_export_to_jsonl(
     fake = FakeTimelines(seed=2, chats=8, token=TOKEN)
     out = tmp_path / "workspace.jsonl"
     env.setenv("TIMELINES_API_TOKEN", TOKEN)
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         args = ["export", "--jsonl", str(out), "--base-url", base_url, "--requests-per-second", "0"]
         assert main(args) == 0
 
@@ -191,7 +166,7 @@ def test_export_token_problems_are_one_line_errors(
     if token is not None:
         env.setenv("TIMELINES_API_TOKEN", token)
     fake = FakeTimelines(seed=0, chats=3, token=TOKEN)
-    with served(fake) as base_url:
+    with serve_http(fake) as base_url:
         code = main(["export", "--out", str(tmp_path / "x.sqlite"), "--base-url", base_url])
 
     printed = capsys.readouterr()

@@ -111,6 +111,8 @@ async def run(args: argparse.Namespace) -> int:
     print(f"  export TIMELINES_BASE_URL=http://{host}:{port}/integrations/api")
     print(f"  export TIMELINES_API_TOKEN={fake.token}")
     print("Press Ctrl+C to stop.", flush=True)
-    server = uvicorn.Server(uvicorn.Config(fake, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(fake, lifespan="off", ws="none", log_level="warning", access_log=False)
+    )
     await server.serve(sockets=[listener])
     return 0
