@@ -9,9 +9,7 @@ same faults, after new messages arrived, adds exactly those.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from timelines_async.export import SQLiteStore, export_workspace
 from timelines_async.testing import FakeTimelines, Faults
 
+from ._checks import assert_export_matches
 from ._figures import record
 from ._profile import pick
 
@@ -41,38 +40,6 @@ def faults(seed: int) -> Faults:
     )
 
 
-def stored(db_path: Path) -> tuple[Counter[int], Counter[str], dict[str, tuple[int, str | None]]]:
-    with closing(sqlite3.connect(db_path)) as db:
-        chat_ids = Counter(row[0] for row in db.execute("SELECT id FROM chats"))
-        rows = list(db.execute("SELECT uid, chat_id, text FROM messages"))
-        incomplete = db.execute("SELECT COUNT(*) FROM sync_state WHERE complete = 0").fetchone()
-    assert incomplete == (0,), "some chats' histories were left incomplete"
-    uids = Counter(uid for uid, _, _ in rows)
-    return chat_ids, uids, {uid: (chat_id, text) for uid, chat_id, text in rows}
-
-
-def expected(fake: FakeTimelines) -> dict[str, tuple[int, str | None]]:
-    return {
-        message.uid: (chat_id, message.text)
-        for chat_id in fake.chats
-        for message in fake.messages_of(chat_id)
-    }
-
-
-def assert_same(fake: FakeTimelines, db_path: Path) -> int:
-    chat_ids, uids, messages = stored(db_path)
-    assert set(chat_ids) == set(fake.chats), "chats missing from or foreign to the export"
-    assert max(chat_ids.values()) == 1
-    assert [uid for uid, count in uids.items() if count > 1] == []
-    want = expected(fake)
-    missing = want.keys() - messages.keys()
-    extra = messages.keys() - want.keys()
-    assert not missing, f"{len(missing)} messages missing, e.g. {sorted(missing)[:3]}"
-    assert not extra, f"{len(extra)} messages the fake does not have, e.g. {sorted(extra)[:3]}"
-    assert messages == want, "a stored message differs from the fake's (chat or text)"
-    return len(messages)
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_export_under_faults_stores_every_chat_and_message_once(
     seed: int, tmp_path: Path
@@ -81,7 +48,7 @@ async def test_export_under_faults_stores_every_chat_and_message_once(
     db_path = tmp_path / "export.sqlite"
     async with fake.client(max_retries=MAX_RETRIES) as tl:
         first = await export_workspace(tl, SQLiteStore(db_path))
-        messages = assert_same(fake, db_path)
+        messages = assert_export_matches(fake, db_path)
         assert first.chats == CHATS
         assert first.messages == messages
 
@@ -92,7 +59,7 @@ async def test_export_under_faults_stores_every_chat_and_message_once(
             for n, chat_id in enumerate(chats[:: max(1, len(chats) // 10)])
         ]
         second = await export_workspace(tl, SQLiteStore(db_path))
-        assert assert_same(fake, db_path) == messages + len(arrived)
+        assert assert_export_matches(fake, db_path) == messages + len(arrived)
         assert second.messages == len(arrived)
         assert second.chats_updated == len(arrived)
 
