@@ -61,7 +61,8 @@ async def test_export_under_faults_stores_every_chat_and_message_once(
         second = await export_workspace(tl, SQLiteStore(db_path))
         assert assert_export_matches(fake, db_path) == messages + len(arrived)
         assert second.messages == len(arrived)
-        assert second.chats_updated == len(arrived)
+        # At least those chats are read again (chats without messages always are).
+        assert second.chats_updated >= len(arrived)
 
     injected = Counter(fake.faults_injected)
     assert injected["server_error"] > 0
