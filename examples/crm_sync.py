@@ -1,10 +1,10 @@
 """Keep a local SQLite "CRM" in step with incoming WhatsApp messages, from webhooks.
 
 For each `message:received:new` delivery the sender is upserted into the
-`contacts` table, the chat is assigned (to `--owner`, by default the token's own
-teammate) unless someone has it, and labelled `crm-synced`. The receiving (a
-secret URL, an answer at once, the work in the background, repeats dropped with
-`Deduplicator`) is examples/webhook_receiver.py's `create_app`. Run it:
+`contacts` table, and the chat is labelled `crm-synced` and assigned (to
+`--owner`, by default you) unless someone has it. The receiving (secret URL,
+answer at once, work in the background, repeats dropped) is `create_app` from
+examples/webhook_receiver.py. Run it:
 
     TIMELINES_WEBHOOK_SECRET=... python examples/crm_sync.py --db crm.sqlite
     python examples/crm_sync.py --fake    # a demo: deliveries (one repeated) posted in-process
@@ -42,7 +42,7 @@ UPSERT = """INSERT INTO contacts VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (phone) D
     last_seen = max(excluded.last_seen, last_seen)"""
 
 
-def upsert_contact(db: Path, *row: object) -> None:
+def upsert_contact(db: Path, row: tuple[object, ...]) -> None:
     """Insert or update one contact: (phone, name, chat_id, last_message, last_seen)."""
     with closing(sqlite3.connect(db)) as connection, connection:  # commits on success
         connection.execute(SCHEMA)
@@ -62,7 +62,7 @@ def crm_handler(tl: TimelinesClient, db: Path, owner: str) -> Handler:
         if phone := sender.phone or chat.phone:
             name, seen = sender.full_name or chat.full_name, message.timestamp or datetime.now(UTC)
             row = (phone, name, chat.chat_id, message.text, seen.astimezone(UTC).isoformat())
-            await anyio.to_thread.run_sync(upsert_contact, db, *row)  # off the event loop
+            await anyio.to_thread.run_sync(upsert_contact, db, row)  # off the event loop
         if not chat.responsible_email:
             await tl.chats.update(chat.chat_id, responsible=owner)
         await tl.labels.add(chat.chat_id, [LABEL])

@@ -42,8 +42,12 @@ async def triage(tl: TimelinesClient) -> dict[int, str]:
     members = await tl.teammates.list()
     desk = [t.email for t in members if t.email and (t.team or "").lower() == "support"]
     assignees = itertools.cycle(desk or [t.email for t in members if t.email])
-    done = {*CATEGORIES, GENERAL}
-    chats = [chat async for chat in tl.chats.list(read=False, closed=False)]
+    done = {*CATEGORIES, GENERAL}  # a chat with one of these labels was triaged already
+    chats = [
+        chat
+        async for chat in tl.chats.list(read=False, closed=False)
+        if not done & {label.lower() for label in chat.labels}
+    ]
     triaged: dict[int, str] = {}
 
     async def handle(chat: Chat) -> None:
@@ -68,8 +72,7 @@ async def triage(tl: TimelinesClient) -> dict[int, str]:
     # One task per chat; the client's concurrency limit bounds the requests in flight.
     async with anyio.create_task_group() as tasks:
         for chat in chats:
-            if not done & {label.lower() for label in chat.labels}:
-                tasks.start_soon(handle, chat)
+            tasks.start_soon(handle, chat)
     return triaged
 
 
