@@ -305,8 +305,9 @@ async def test_run_failed_by_the_network_resumes_to_the_same_database(
         Faults(seed=1, server_error=0.15),
         Faults(seed=2, rate_limited=0.15, retry_after=0.0),
         Faults(seed=3, dropped=0.1, not_sent=0.05),
+        Faults(seed=4, truncated=0.1),
     ],
-    ids=["5xx", "429", "dropped"],
+    ids=["5xx", "429", "dropped", "truncated"],
 )
 async def test_export_completes_through_faults_by_retrying(tmp_path: Path, faults: Faults) -> None:
     fake = FakeTimelines(seed=1, chats=20, faults=faults)
