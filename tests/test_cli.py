@@ -204,6 +204,22 @@ def test_unreachable_server_is_a_one_line_error(
     assert "secret-token-5678" not in err
 
 
+@pytest.mark.parametrize("flag", ["--out", "--jsonl"])
+def test_an_unusable_output_file_is_a_one_line_error(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    env.setenv("TIMELINES_API_TOKEN", TOKEN)
+    base_url = f"http://127.0.0.1:{free_port()}/integrations/api"  # never reached
+
+    code = main(["export", flag, str(tmp_path / "no-such-dir" / "x"), "--base-url", base_url])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("timelines-async: error: cannot ")
+    assert "no-such-dir" in err
+    assert err.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     "error",
     [
