@@ -312,8 +312,26 @@ def test_no_token_in_cli_output(
             ["demo", "--out", str(tmp_path / "demo.sqlite"), "--chats", "5"], capsys
         )
         outputs["usage error"] = _cli(["export"], capsys)
+        recipients = tmp_path / "customers.csv"
+        recipients.write_text("phone,name\n+14155550101,Ada\n+14155550102,Grace\n")
+
+        def bulk(journal: str, base_url: str, *extra: str) -> list[str]:
+            return [
+                "send-bulk", str(recipients), "--text", "Hi {name}", "--send-interval", "0",
+                "--settle", "0", "--journal", str(tmp_path / journal), *fast,
+                "--base-url", base_url, *extra,
+            ]  # fmt: skip
+
+        outputs["send-bulk"] = _cli(bulk("a.journal", url), capsys)
+        outputs["send-bulk dry run"] = _cli(bulk("a.journal", url, "--dry-run"), capsys)
+        outputs["send-bulk 5xx"] = _cli(bulk("b.journal", broken_url), capsys)
+        monkeypatch.setenv("TIMELINES_API_TOKEN", OTHER_TOKEN)
+        outputs["send-bulk 401"] = _cli(bulk("c.journal", url), capsys)
+        monkeypatch.setenv("TIMELINES_API_TOKEN", TOKEN)
     assert outputs["export"][0] == 0, outputs["export"]
-    for failing in ("401", "unreachable", "5xx", "bad out", "malformed token", "usage error"):
+    assert outputs["send-bulk"][0] == 0, outputs["send-bulk"]
+    failing_commands = ("401", "unreachable", "5xx", "bad out", "malformed token", "usage error")
+    for failing in (*failing_commands, "send-bulk 5xx", "send-bulk 401"):
         assert outputs[failing][0] != 0, (failing, outputs[failing])
     for name, (_, text) in outputs.items():
         assert CANARY not in text, f"{name}: the token leaked: {text!r}"
