@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from timelines_async.events import MessageDetails, MessageEvent, parse_event
-from timelines_async.testing import ChatRecord, FakeTimelines
+from timelines_async.testing import ChatRecord, FakeTimelines, serve_http
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -393,12 +393,14 @@ async def test_crm_sync_ignores_events_without_a_chat(tmp_path: Path) -> None:
 # -- the command lines -------------------------------------------------------
 
 
-def _run(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMELINES_")}
+def _run(
+    script: str, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TIMELINES_")}
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         cwd=cwd,
-        env={**env, "PYTHONWARNINGS": "error"},
+        env={**clean, **(env or {}), "PYTHONWARNINGS": "error"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -424,6 +426,19 @@ def test_each_script_runs_with_fake(
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert re.fullmatch(last_line, done.stdout.splitlines()[-1])
+
+
+def test_without_fake_a_script_uses_the_api_named_by_the_environment(tmp_path: Path) -> None:
+    """The real path: token and base URL from the environment (a fake served on 127.0.0.1)."""
+    fake = FakeTimelines(seed=2, chats=10)  # few chats: the client paces requests at 2/s
+    waiting = [c.id for c in fake.chats.values() if not c.closed and c.responsible_email is None]
+    assert waiting
+    with serve_http(fake) as base_url:
+        env = {"TIMELINES_API_TOKEN": fake.token, "TIMELINES_BASE_URL": base_url}
+        done = _run("route_new_chats.py", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"{len(waiting)} chats assigned"
+    assert all(fake.chats[chat_id].responsible_email for chat_id in waiting)
 
 
 def test_the_crm_demo_counts_a_repeated_delivery_once(tmp_path: Path) -> None:
