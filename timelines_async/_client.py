@@ -99,6 +99,9 @@ class TimelinesClient:
         _require(_positive(timeout), f"timeout must be > 0, not {timeout!r}")
         self.base_url = base_url.rstrip("/")
         self.send_interval = send_interval
+        #: Requests in flight at once: work fanned out over the client (several
+        #: chats' histories, say) needs no more workers than this.
+        self.max_concurrency = max_concurrency
         self._http = HTTPCore(
             token=stripped,
             base_url=self.base_url,

@@ -137,7 +137,7 @@ class _Run:
         writes_tx, writes_rx = anyio.create_memory_object_stream[Write](_WRITE_BUFFER)
         chats_tx, chats_rx = anyio.create_memory_object_stream[Chat](_CHAT_BUFFER)
         # Within the client's own limit: more workers would only queue for its slots.
-        workers = self._client._http.max_concurrency
+        workers = self._client.max_concurrency
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._write, writes_rx)
             async with writes_tx, anyio.create_task_group() as readers:
