@@ -16,7 +16,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,8 @@ async def run(argv: Sequence[str] | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    anyio.run(run, argv)
+    with suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down (and re-raised it)
+        anyio.run(run, argv)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,13 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -439,6 +443,69 @@ def test_without_fake_a_script_uses_the_api_named_by_the_environment(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == f"{len(waiting)} chats assigned"
     assert all(fake.chats[chat_id].responsible_email for chat_id in waiting)
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _eventually(check: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_crm_sync_serves_webhooks_for_the_real_api(tmp_path: Path) -> None:
+    """`crm_sync.py` without `--fake`: uvicorn on 127.0.0.1:$PORT, the API from the environment."""
+    fake = FakeTimelines(seed=7, chats=10)
+    chat = next(c for c in fake.chats.values() if not c.closed and not c.is_group)
+    chat.responsible_email = chat.responsible_name = None
+    events: list[dict[str, Any]] = []
+    fake.on_event(events.append)
+    fake.receive_message(chat.id, "Hello from the real path")
+    (payload,) = [e for e in events if e["event_type"] == "message:received:new"]
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/timelines/webhook/{SECRET}"
+    with serve_http(fake) as base_url:
+        env = {
+            "TIMELINES_API_TOKEN": fake.token,
+            "TIMELINES_BASE_URL": base_url,
+            "TIMELINES_WEBHOOK_SECRET": SECRET,
+            "PORT": str(port),
+        }
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("TIMELINES_")}
+        server = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / "crm_sync.py"), "--db", "crm.sqlite"],
+            cwd=tmp_path,
+            env={**clean, **env, "PYTHONWARNINGS": "error"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+
+            def answered() -> bool:
+                try:
+                    return httpx.post(url, json=payload).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            _eventually(answered, "the receiver to answer")
+            assert httpx.post(url, json=payload).status_code == 200  # a repeat: dropped
+            assert httpx.post(url.replace(SECRET, "wrong"), json=payload).status_code == 404
+            _eventually(lambda: "crm-synced" in fake.chats[chat.id].labels, "the label")
+        finally:
+            server.send_signal(signal.SIGINT)  # shutdown waits for the background work
+            _, stderr = server.communicate(timeout=15)
+    assert server.returncode == 0, stderr
+    assert fake.chats[chat.id].responsible_email == fake.workspace.me.email
+    assert _contacts(tmp_path / "crm.sqlite") == {
+        chat.phone: (chat.name, chat.id, 1, "Hello from the real path")
+    }
 
 
 def test_the_crm_demo_counts_a_repeated_delivery_once(tmp_path: Path) -> None:
