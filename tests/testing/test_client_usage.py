@@ -191,3 +191,16 @@ async def test_every_resource_of_the_client_works_against_the_fake() -> None:
         assert [w.id for w in await tl.webhooks.list()] == [hook.id]
         await tl.webhooks.delete(hook.id)
         assert await tl.webhooks.list() == []
+
+
+async def test_text_with_half_an_emoji_is_served_as_an_escape_not_a_crash() -> None:
+    """A lone surrogate (left by a length limit) cannot be UTF-8: the fake escapes it in JSON."""
+    fake = FakeTimelines(seed=1, chats=3)
+    chat_id = min(fake.chats)
+    fake.receive_message(chat_id, "half \ud83d emoji")
+    async with fake.client() as tl:
+        newest = await tl.messages.list(chat_id).first()
+        chat = await tl.chats.get(chat_id)
+    assert newest is not None
+    assert newest.text == "half \ud83d emoji"
+    assert chat.last_message_uid == newest.uid

@@ -7,7 +7,6 @@ field as `None` all the same.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ._records import (
@@ -19,6 +18,7 @@ from ._records import (
     WebhookRecord,
 )
 from ._state import WorkspaceState
+from ._wire import json_bytes
 
 __all__ = [
     "ChatJsonCache",
@@ -92,9 +92,7 @@ class ChatJsonCache:
         cached = self._texts.get(chat.id)
         if cached is not None and cached[0] == chat.revision:
             return cached[1]
-        text = json.dumps(
-            render_chat(self.space, chat), ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        text = json_bytes(render_chat(self.space, chat))
         self._texts[chat.id] = (chat.revision, text)
         return text
 

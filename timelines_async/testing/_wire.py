@@ -120,10 +120,19 @@ def error_body(
     return body
 
 
+def json_bytes(payload: object) -> bytes:
+    """Compact UTF-8 JSON; text holding half an emoji (a lone surrogate, which UTF-8
+    cannot carry) is sent as `\\u` escapes, as a real server would."""
+    try:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def json_response(
     payload: object, status: int = 200, headers: Sequence[tuple[str, str]] = ()
 ) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json_bytes(payload)
     return Response(status, body, [("content-type", JSON_CONTENT_TYPE), *headers])
 
 
