@@ -1,4 +1,4 @@
-"""Shared fixtures: the anyio test backend is pinned to asyncio (aiolimiter runs on asyncio only)."""
+"""Shared fixtures: the anyio backend is pinned to asyncio (aiolimiter runs on asyncio only)."""
 
 from __future__ import annotations
 
