@@ -434,7 +434,7 @@ def test_each_script_runs_with_fake(
 
 def test_without_fake_a_script_uses_the_api_named_by_the_environment(tmp_path: Path) -> None:
     """The real path: token and base URL from the environment (a fake served on 127.0.0.1)."""
-    fake = FakeTimelines(seed=2, chats=10)  # few chats: the client paces requests at 2/s
+    fake = FakeTimelines(seed=2, chats=4)  # few chats: the client paces requests at 2/s
     waiting = [c.id for c in fake.chats.values() if not c.closed and c.responsible_email is None]
     assert waiting
     with serve_http(fake) as base_url:
