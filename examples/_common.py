@@ -23,13 +23,13 @@ FAKE_SEED = 8
 
 def parser(doc: str | None) -> argparse.ArgumentParser:
     """A command line with `--fake`, its help text taken from the example's docstring."""
-    parser = argparse.ArgumentParser(
+    cli = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
+    cli.add_argument(
         "--fake", action="store_true", help="run against a seeded in-process fake workspace"
     )
-    return parser
+    return cli
 
 
 def client_from_args(args: argparse.Namespace) -> tuple[TimelinesClient, FakeTimelines | None]:
