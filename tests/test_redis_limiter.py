@@ -7,6 +7,7 @@ without the binary the tests skip, or fail when `CI=true`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import socket
@@ -29,7 +30,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from timelines_async import ConfigurationError, TimelinesClient, TimelinesError
+from timelines_async import ConfigurationError, RateLimitError, TimelinesClient, TimelinesError
 from timelines_async.redis import (
     DEFAULT_KEY_PREFIX,
     RedisSendLimiter,
@@ -333,9 +334,6 @@ async def test_the_client_sends_nothing_without_a_slot() -> None:
 SEND_INTERVAL = 0.2
 WORKERS = 4
 SENDS_PER_WORKER = 10
-#: Arrivals at the fake may come this much closer than the interval: the slots are exact on
-#: Redis's clock, the path from a worker's wake-up to the fake's handler is not.
-ARRIVAL_SLACK = 0.005
 
 
 class ServedFake:
@@ -388,7 +386,7 @@ def _worker() -> None:
                 token,
                 base_url=base_url,
                 requests_per_second=None,
-                max_retries=0,  # a 429 from the fake must surface, not be retried away
+                max_retries=0,  # a 429 from the fake must not be retried away
                 send_limiter=RedisSendLimiter.for_token(redis, token, interval=SEND_INTERVAL),
             ) as tl,
         ):
@@ -397,7 +395,9 @@ def _worker() -> None:
             print("ready", flush=True)
             await anyio.to_thread.run_sync(sys.stdin.readline)
             for n in range(int(count)):
-                await tl.messages.send(phone=f"+1415555{worker}{n:03d}", text=f"worker {worker}")
+                # A 429 is in the fake's log, where the test reports every one.
+                with contextlib.suppress(RateLimitError):
+                    await tl.messages.send(phone=f"+1415555{worker}{n:03d}", text="hello")
 
     asyncio.run(run())
 
@@ -417,7 +417,13 @@ def start_worker(*args: str) -> subprocess.Popen[str]:
 def test_four_processes_sending_through_one_redis_never_crowd_the_fake(
     redis_server: RedisServer,
 ) -> None:
-    """Four worker processes, ten sends each, one token: the fake sees every send spaced."""
+    """Four worker processes, ten sends each, one token: the fake sees every send spaced.
+
+    The slots are exact on Redis's clock; what the fake sees adds each worker's
+    wake-up and request path, about 2 ms apart from each other on an idle machine.
+    On a machine loaded beyond its cores that noise reaches 5-15 ms and this test
+    fails: it measures real spacing, not a mock's.
+    """
     fake = FakeTimelines(seed=0, chats=20, token="fake-token", send_interval=SEND_INTERVAL)
     with ServedFake(fake) as served:
         args = [redis_server.url, served.base_url, fake.token, str(SENDS_PER_WORKER)]
@@ -438,10 +444,14 @@ def test_four_processes_sending_through_one_redis_never_crowd_the_fake(
                     worker.communicate()
 
     assert [w.returncode for w in workers] == [0] * WORKERS, [err for _, err in outcomes]
-    assert len(fake.sent) == WORKERS * SENDS_PER_WORKER
-    assert 429 not in send_statuses(fake)
-    short = [gap for gap in gaps([message.at for message in fake.sent]) if gap < SEND_INTERVAL]
-    assert min(short, default=SEND_INTERVAL) >= SEND_INTERVAL - ARRIVAL_SLACK, sorted(short)
+    statuses = send_statuses(fake)
+    assert statuses.count(429) == 0, f"the fake answered 429 to {statuses.count(429)} sends"
+    assert statuses == [200] * WORKERS * SENDS_PER_WORKER
+    # `at`: when the fake took the send (its clock runs at real time), as its 429 check sees it.
+    short = [
+        round(gap, 4) for gap in gaps([m.at for m in fake.sent]) if gap < SEND_INTERVAL - 0.005
+    ]
+    assert short == [], f"{len(short)} of {len(fake.sent) - 1} gaps under the interval - 5 ms"
 
 
 async def test_redis_stopping_mid_run_stops_the_sends_with_a_clear_error() -> None:
