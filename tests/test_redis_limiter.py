@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,7 +31,13 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from timelines_async import ConfigurationError, RateLimitError, TimelinesClient, TimelinesError
+from timelines_async import (
+    ConfigurationError,
+    RateLimitError,
+    SendLimiter,
+    TimelinesClient,
+    TimelinesError,
+)
 from timelines_async.redis import (
     DEFAULT_KEY_PREFIX,
     RedisSendLimiter,
@@ -188,6 +195,10 @@ async def test_interval_zero_still_needs_redis_but_never_waits(redis: Redis, key
     assert await redis.exists(key) == 1
 
 
+async def test_it_is_a_send_limiter_for_the_client(redis: Redis, key: str) -> None:
+    assert isinstance(RedisSendLimiter(redis, key=key), SendLimiter)
+
+
 # --- the key and the token ----------------------------------------------------------------
 
 
@@ -245,6 +256,22 @@ async def test_bad_settings_are_configuration_errors(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         RedisSendLimiter(redis, **{"key": "k", **kwargs})  # type: ignore[arg-type]
+
+
+# --- the redis-server helper ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_a_missing_redis_server_skips_locally_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", ci)
+
+    with pytest.raises(outcome, match="redis-server is not installed"):
+        require_redis_server()
 
 
 # --- failing closed ------------------------------------------------------------------------

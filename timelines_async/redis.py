@@ -132,9 +132,10 @@ class RedisSendLimiter:
     A `SendLimiter` for `TimelinesClient(send_limiter=...)`. `key` defaults to
     `send_slot_key()` of the `TIMELINES_API_TOKEN` environment variable; prefer
     `RedisSendLimiter.for_token(redis, token)` when the token comes from
-    elsewhere. `timeout` bounds one reservation (redis-py's own reconnection
-    retries included); past it, `acquire()` raises `SendLimiterError`.
-    `interval=0` still takes a slot (Redis must answer) but never waits.
+    elsewhere. `timeout` bounds the wait for a reservation (redis-py's own
+    reconnection retries and this process's earlier reservations in the queue
+    included); past it, `acquire()` raises `SendLimiterError`. `interval=0`
+    still takes a slot (Redis must answer) but never waits.
     """
 
     def __init__(
