@@ -216,8 +216,12 @@ def multipart_body(
 
     if isinstance(file, str | os.PathLike):
         path = Path(file)
-        if not path.is_file():
-            raise InvalidRequestError("file", f"{str(path)!r} is not a readable file")
+        try:
+            readable = path.is_file()
+        except (OSError, ValueError):  # a name too long for the file system, a NUL
+            readable = False
+        if not readable:
+            raise InvalidRequestError("file", f"{str(path)[:200]!r} is not a readable file")
         with path.open("rb") as handle:
             yield build(_FileSource(handle), filename or path.name)
         return

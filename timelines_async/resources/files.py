@@ -152,9 +152,15 @@ class Files:
 def _check_destination(dest: object) -> Path | IO[bytes]:
     if isinstance(dest, str | os.PathLike):
         path = Path(dest)
-        if path.is_dir():
+        try:
+            if "\x00" in str(path):
+                raise ValueError("embedded NUL character")
+            is_dir, parent_exists = path.is_dir(), path.parent.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL
+            raise InvalidRequestError("dest", f"is not a usable path ({exc})") from None
+        if is_dir:
             raise InvalidRequestError("dest", f"{str(path)!r} is a directory; name the file")
-        if not path.parent.is_dir():
+        if not parent_exists:
             raise InvalidRequestError("dest", f"the folder {str(path.parent)!r} does not exist")
         return path
     if callable(getattr(dest, "write", None)):
