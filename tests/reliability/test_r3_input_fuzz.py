@@ -603,6 +603,10 @@ KNOWN_BAD: list[tuple[str, dict[str, Any]]] = [
     ("webhooks.get", {"webhook_id": "²"}),
     ("teammates.revoke_invitation", {"user_id": "²"}),
     ("Pager.collect", {"limit": -1}),
+    ("files.upload", {"file": "x" * 5000}),
+    ("messages.send_file", {"chat_id": 1, "file": "x" * 5000}),
+    ("files.download", {"uid": "5c7b2a10", "dest": "x" * 5000}),
+    ("files.download", {"uid": "5c7b2a10", "dest": "a\x00b"}),
 ]
 
 
