@@ -49,7 +49,7 @@ from timelines_async.testing import FakeTimelines
 
 from ._redis_server import RedisServer, free_port, require_redis_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "4d2d0239-e28c-4f4a-8a4d-3a3ca40056b8"
