@@ -447,9 +447,9 @@ def test_four_processes_sending_through_one_redis_never_crowd_the_fake(
     """Four worker processes, ten sends each, one token: the fake sees every send spaced.
 
     The slots are exact on Redis's clock; what the fake sees adds each worker's
-    wake-up and request path, about 2 ms apart from each other on an idle machine.
-    On a machine loaded beyond its cores that noise reaches 5-15 ms and this test
-    fails: it measures real spacing, not a mock's.
+    wake-up and request path, which stay within about 2 ms of each other while the
+    machine has CPU to spare. On a machine loaded beyond its cores that noise
+    reaches 5-15 ms and this test fails: it measures real spacing, not a mock's.
     """
     fake = FakeTimelines(seed=0, chats=20, token="fake-token", send_interval=SEND_INTERVAL)
     with ServedFake(fake) as served:
