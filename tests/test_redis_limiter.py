@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import anyio
 import httpx
@@ -193,6 +193,22 @@ async def test_interval_zero_still_needs_redis_but_never_waits(redis: Redis, key
 
     assert all(slot.wait == 0 for slot in slots)
     assert await redis.exists(key) == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"protocol": 2}, {"protocol": 3}, {"decode_responses": True}],
+    ids=["resp2", "resp3", "decoded"],
+)
+async def test_the_reply_is_read_whatever_the_clients_protocol(
+    redis_server: RedisServer, key: str, options: dict[str, Any]
+) -> None:
+    async with Redis.from_url(redis_server.url, **options) as client:
+        limiter = RedisSendLimiter(client, key=key, interval=0.5)
+        first, second = await limiter.reserve(), await limiter.reserve()
+
+    assert second.at - first.at == pytest.approx(0.5, abs=1e-6)
+    assert 0.4 < second.wait <= 0.5
 
 
 async def test_it_is_a_send_limiter_for_the_client(redis: Redis, key: str) -> None:
