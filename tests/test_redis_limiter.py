@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import importlib
 import itertools
 import shutil
 import socket
@@ -272,6 +273,16 @@ async def test_bad_settings_are_configuration_errors(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         RedisSendLimiter(redis, **{"key": "k", **kwargs})  # type: ignore[arg-type]
+
+
+def test_without_redis_py_the_import_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # what a missing package looks like
+    monkeypatch.delitem(sys.modules, "timelines_async.redis")
+
+    with pytest.raises(ImportError, match=r'pip install "timelines-async\[redis\]"'):
+        importlib.import_module("timelines_async.redis")
 
 
 # --- the redis-server helper ---------------------------------------------------------------

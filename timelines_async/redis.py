@@ -18,8 +18,9 @@ reserved slot under the key, takes `slot = max(now, last + interval)` on
 **Redis's own clock** (`TIME`), stores it with an expiry and answers how long
 to wait. The caller then sleeps that long on its local monotonic clock. Both
 the reservation and the wait are relative, so clock skew between the hosts
-cannot bring two sends closer than `interval` (as seen by Redis; network
-jitter between the hosts and the API still adds or takes a few milliseconds).
+cannot bring two sends closer than `interval` (as seen by Redis; how late each
+worker wakes up and how long its request takes still add or take a few
+milliseconds on the way to the API).
 
 No send without a slot: when Redis is unreachable, times out or answers with
 an error, `acquire()` raises `SendLimiterError` and the message is not sent.
@@ -50,7 +51,7 @@ from ._exceptions import ConfigurationError, TimelinesError
 try:
     from redis.asyncio import Redis, RedisCluster
     from redis.exceptions import RedisError
-except ImportError as exc:  # pragma: no cover - depends on the environment
+except ImportError as exc:
     raise ImportError(
         'timelines_async.redis needs redis-py: pip install "timelines-async[redis]"'
     ) from exc
