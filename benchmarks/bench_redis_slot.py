@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -62,13 +63,14 @@ async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
                     spent[kind] += await batch(BATCH, call)
             for kind, seconds in spent.items():
                 results[kind].append(seconds / (n // BATCH * BATCH))
-        info = await redis.info("server")
-        print(
-            f"redis-server {info['redis_version']} on 127.0.0.1, redis-py {redis_py.__version__}, "
-            f"Python {sys.version.split()[0]}; {n} calls of each kind a round, "
-            f"median of {rounds} rounds"
-        )
     return results
+
+
+def run(n: int = 2000, rounds: int = 5) -> dict[str, float]:
+    """Median seconds per call of each kind (`ping`, `reserve`, `acquire`), on a fresh server."""
+    with RedisServer() as server:
+        results = asyncio.run(measure(server.url, n, rounds))
+    return {kind: statistics.median(figures) for kind, figures in results.items()}
 
 
 def main() -> None:
@@ -76,13 +78,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="calls per round (default 2000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     args = parser.parse_args()
-    with RedisServer() as server:
-        results = asyncio.run(measure(server.url, args.n, args.rounds))
-    ping = statistics.median(results["ping"])
+    medians = run(args.n, args.rounds)
+    version = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    print(
+        f"{' '.join(version[:3])}, redis-py {redis_py.__version__}, "
+        f"Python {sys.version.split()[0]}; 127.0.0.1; {args.n} calls of each kind a round, "
+        f"median of {args.rounds} rounds"
+    )
+    ping = medians["ping"]
     rows = [
         ("PING round trip (baseline)", ping),
-        ("slot reservation, reserve()", statistics.median(results["reserve"])),
-        ("acquire() at interval 0", statistics.median(results["acquire"])),
+        ("slot reservation, reserve()", medians["reserve"]),
+        ("acquire() at interval 0", medians["acquire"]),
     ]
     for label, seconds in rows:
         print(f"{label:<30} {seconds * 1e6:8.1f} µs   {seconds / ping:5.2f} × PING")
