@@ -1,0 +1,126 @@
+"""`python -m benchmarks`: run every benchmark, write RESULTS.md and the plot.
+
+    python -m benchmarks [--rounds N] [--only P1,P3]
+
+Each goal is a ratio of two figures measured in this run (see each module's
+docstring for what is timed and against what). The machine is shared: the
+repeated figures are medians, and RESULTS.md records the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from . import bench_cpu, bench_export, bench_memory, bench_rate, bench_send
+from ._plot import plot_export
+from ._results import Section
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+PLOT = HERE / "export_concurrency.png"
+
+
+def redis_section() -> Section | None:
+    """The Redis developer's slot benchmark, when a redis-server is at hand."""
+    if shutil.which("redis-server") is None:
+        return None
+    output = subprocess.run(
+        [sys.executable, str(HERE / "bench_redis_slot.py"), "--n", "1000", "--rounds", "3"],
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
+    )
+    text = output.stdout.strip() or output.stderr.strip()[-2000:]
+    body = f"`benchmarks/bench_redis_slot.py --n 1000 --rounds 3`:\n\n```\n{text}\n```\n"
+    return Section(title="Redis: one shared send slot", goals=[], body=body)
+
+
+def environment() -> str:
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("httpx", "httpcore", "anyio", "cattrs", "uvicorn")
+    )
+    return (
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; {packages}."
+    )
+
+
+def load() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def render(sections: list[Section], started: datetime, load_before: str, seconds: float) -> str:
+    goal_rows = "\n".join(
+        f"| {goal.key} | {goal.what} | {goal.goal_text} | {goal.measured_text} | {goal.detail} "
+        f"| {'met' if goal.met else '**missed**'} |"
+        for section in sections
+        for goal in section.goals
+    )
+    parts = "\n".join(f"## {section.title}\n\n{section.body}" for section in sections)
+    return f"""\
+# Benchmark results
+
+Written by `python -m benchmarks` (`nox -s bench`) on {started:%Y-%m-%d %H:%M} UTC in
+{seconds:.0f} s. {environment()} Everything talks to 127.0.0.1 or to an
+in-process transport. The machine is shared with other developers: load average
+(1/5/15 min) {load_before} at the start, {load()} at the end. Every ratio is
+measured within this one run; repeated timings are medians.
+
+| | goal | target | measured | figures | |
+|---|---|---|---|---|---|
+{goal_rows}
+
+![export time against concurrency]({PLOT.name})
+
+{parts}"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions of the timings")
+    parser.add_argument("--only", default="", help="comma-separated goals, e.g. P1,P3")
+    args = parser.parse_args()
+    only = {key.strip().upper() for key in args.only.split(",") if key.strip()}
+    started, load_before, clock = datetime.now(UTC), load(), time.perf_counter()
+
+    sections: list[Section] = []
+
+    def step(key: str, bench: Callable[[], Section]) -> None:
+        if only and key not in only:
+            return
+        print(f"{key} ...", flush=True)
+        section = bench()
+        sections.append(section)
+        for goal in section.goals:
+            state = "met" if goal.met else "MISSED"
+            print(f"  {goal.what}: {goal.measured_text} ({goal.goal_text}) {state}", flush=True)
+
+    def export() -> Section:
+        section, curve = bench_export.run(args.rounds)
+        plot_export(curve, PLOT)
+        return section
+
+    step("P1", export)
+    step("P2", lambda: bench_cpu.run(max(5, args.rounds)))
+    step("P3", bench_send.run)
+    step("P4", bench_memory.run)
+    step("P5", bench_rate.run)
+    if not only:
+        redis = redis_section()
+        if redis is not None:
+            sections.append(redis)
+    RESULTS.write_text(render(sections, started, load_before, time.perf_counter() - clock))
+    print(f"wrote {RESULTS.relative_to(HERE.parent)} and {PLOT.relative_to(HERE.parent)}")
+
+
+main()

@@ -1,0 +1,96 @@
+"""P3: send pacing against the fake over loopback, both spacing sends `INTERVAL` apart.
+
+20 sends through `tl.messages.send` with `send_interval=INTERVAL`; the fake
+(another process) answers 429 to a send that arrives sooner than its own
+`send_interval` after the previous one. The gaps are taken where the client
+hands each send to httpx (an httpx `request` event hook on the client's
+`http_client`); 429s are counted by a `response` hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from timelines_async import TimelinesClient
+
+from ._results import Goal, Section
+from ._server import TOKEN, fake_server
+
+SENDS = 20
+INTERVAL = 0.25
+#: The fake's first seeded chat.
+CHAT_ID = 1_000_001
+
+
+async def send_all(base_url: str) -> tuple[list[float], int]:
+    """The times the sends went out, and how many answers were 429."""
+    sent_at: list[float] = []
+    throttled = 0
+
+    async def on_request(request: httpx.Request) -> None:
+        if request.method == "POST":
+            sent_at.append(time.perf_counter())
+
+    async def on_response(response: httpx.Response) -> None:
+        nonlocal throttled
+        throttled += response.status_code == 429
+
+    hooks: dict[str, list[Callable[..., Any]]] = {
+        "request": [on_request],
+        "response": [on_response],
+    }
+    async with (
+        httpx.AsyncClient(event_hooks=hooks) as http,
+        TimelinesClient(
+            TOKEN, base_url=base_url, http_client=http, send_interval=INTERVAL,
+            requests_per_second=None,
+        ) as tl,
+    ):  # fmt: skip
+        for number in range(SENDS):
+            await tl.messages.send(chat_id=CHAT_ID, text=f"benchmark message {number}")
+    return sent_at, throttled
+
+
+def run() -> Section:
+    with fake_server(send_interval=INTERVAL) as server:
+        sent_at, throttled = asyncio.run(send_all(server.base_url))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    smallest, mean = min(gaps), statistics.fmean(gaps)
+    body = f"""\
+{SENDS} sends at `send_interval={INTERVAL}` to the fake (its `send_interval` {INTERVAL} s too),
+{len(sent_at)} requests: gaps smallest {smallest * 1e3:.2f} ms, mean {mean * 1e3:.2f} ms,
+largest {max(gaps) * 1e3:.2f} ms; {throttled} answers 429.
+"""
+    goals = [
+        Goal(
+            key="P3",
+            what="smallest gap between two sends / interval",
+            ratio=smallest / INTERVAL,
+            target=1.0,
+            at_most=False,
+            detail=f"{smallest * 1e3:.2f} ms",
+        ),
+        Goal(
+            key="P3",
+            what="mean gap between two sends / interval",
+            ratio=mean / INTERVAL,
+            target=1.005,
+            detail=f"{mean * 1e3:.2f} ms",
+        ),
+        Goal(
+            key="P3",
+            what="spacing 429s from the fake",
+            ratio=throttled,
+            target=0,
+            unit="",
+            detail=f"{throttled} of {len(sent_at)}",
+        ),
+    ]
+    return Section(title="P3: send pacing", goals=goals, body=body)
