@@ -56,13 +56,15 @@ async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
         }
         for call in calls.values():  # warm up: connection, script cache
             await batch(200, call)
+        size = min(BATCH, n)
+        batches = max(1, n // size)
         for _ in range(rounds):
             spent = dict.fromkeys(calls, 0.0)
-            for _ in range(n // BATCH):
+            for _ in range(batches):
                 for kind, call in calls.items():
-                    spent[kind] += await batch(BATCH, call)
+                    spent[kind] += await batch(size, call)
             for kind, seconds in spent.items():
-                results[kind].append(seconds / (n // BATCH * BATCH))
+                results[kind].append(seconds / (batches * size))
     return results
 
 
@@ -73,10 +75,17 @@ def run(n: int = 2000, rounds: int = 5) -> dict[str, float]:
     return {kind: statistics.median(figures) for kind, figures in results.items()}
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="calls per round (default 2000)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--n", type=positive, default=2000, help="calls per round (default 2000)")
+    parser.add_argument("--rounds", type=positive, default=5, help="rounds (default 5)")
     args = parser.parse_args()
     medians = run(args.n, args.rounds)
     version = subprocess.run(
