@@ -37,6 +37,7 @@ from timelines_async import (
 from timelines_async import campaign as campaign_module
 from timelines_async.events import InvalidEventError, parse_event
 
+from ._figures import record
 from ._profile import fuzz_settings
 
 BASE = "https://api.r3.test/integrations/api"
@@ -549,6 +550,7 @@ class Findings:
 
     def __init__(self) -> None:
         self.found: dict[tuple[str, str], str] = {}
+        self.examples = 0
 
     def add(self, where: str, kind: str, example: str) -> None:
         self.found.setdefault((where, kind), example[:400])
@@ -565,6 +567,7 @@ def test_one_bad_argument_is_refused_before_any_request(all_methods: list[Method
     @fuzz_settings(short=400, full=5000)
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
+        findings.examples += 1
         method = data.draw(st.sampled_from(all_methods), label="method")
         kwargs, choice = _choose(data, method)
         where = f"{method.name} ({choice})"
@@ -583,6 +586,7 @@ def test_one_bad_argument_is_refused_before_any_request(all_methods: list[Method
         run_wired(body)
 
     example()
+    record("R3 argument fuzzing", **{"one bad argument": findings.examples})
     findings.check()
 
 
@@ -645,6 +649,7 @@ def test_junk_arguments_give_only_typed_errors(all_methods: list[Method]) -> Non
     @fuzz_settings(short=300, full=4000)
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
+        findings.examples += 1
         method = data.draw(st.sampled_from(all_methods), label="method")
         optional = [name for name in method.invalid if name not in method.valid]
         kwargs = {name: data.draw(junk, label=name) for name in method.valid}
@@ -666,6 +671,7 @@ def test_junk_arguments_give_only_typed_errors(all_methods: list[Method]) -> Non
         run_wired(body)
 
     example()
+    record("R3 argument fuzzing", **{"junk arguments": findings.examples})
     findings.check()
 
 
@@ -688,6 +694,7 @@ def test_client_construction_refuses_junk_with_configuration_error() -> None:
     @fuzz_settings(short=150, full=2000)
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
+        findings.examples += 1
         options = {
             name: data.draw(strategy, label=name)
             for name, strategy in client_options.items()
@@ -709,6 +716,7 @@ def test_client_construction_refuses_junk_with_configuration_error() -> None:
         anyio.run(build, backend="asyncio")
 
     example()
+    record("R3 argument fuzzing", **{"client options": findings.examples})
     findings.check()
 
 
@@ -718,6 +726,7 @@ def test_parse_event_raises_only_invalid_event_error() -> None:
     @fuzz_settings(short=100, full=1000)
     @given(body=st.one_of(junk, st.dictionaries(st.text(max_size=12), junk, max_size=4)))
     def example(body: Any) -> None:
+        findings.examples += 1
         try:
             parse_event(body)
         except InvalidEventError:
@@ -726,6 +735,7 @@ def test_parse_event_raises_only_invalid_event_error() -> None:
             findings.add("parse_event", type(error).__name__, f"{body!r:.200} -> {error}")
 
     example()
+    record("R3 argument fuzzing", **{"parse_event bodies": findings.examples})
     findings.check()
 
 
@@ -743,6 +753,7 @@ def test_campaign_refuses_bad_input_before_any_request(
     @fuzz_settings(short=60, full=600)
     @given(data=st.data())
     def example(data: st.DataObject) -> None:
+        findings.examples += 1
         journal = tmp_path_factory.mktemp("journal") / "campaign.journal.sqlite"
         bad = data.draw(st.sampled_from(["recipient", "text", "settle", "max_attempts"]))
         rows: list[dict[str, object]] = [{"phone": "+14155551234", "name": "Ada"}]
@@ -786,4 +797,5 @@ def test_campaign_refuses_bad_input_before_any_request(
         run_wired(body)
 
     example()
+    record("R3 argument fuzzing", **{"campaign inputs": findings.examples})
     findings.check()

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from timelines_async import SendOutcomeUnknown, TimelinesClient, TimelinesError
 from timelines_async.testing import FakeTimelines
 
+from ._figures import record
 from ._profile import fuzz_settings
 
 BASE = "https://api.r4.test/integrations/api"
@@ -385,6 +386,7 @@ def test_every_method_survives_any_answer(tmp_path: Path) -> None:
         anyio.run(main, backend="asyncio")
 
     example()
+    record("R4 answer fuzzing", methods=len(CALLS), **counts)
     findings.check()
     # The answers were varied enough to reach both outcomes.
     assert counts["results"] > 0

@@ -21,6 +21,7 @@ from timelines_async import SendOutcomeUnknown, TimelinesClient, TimelinesError
 from timelines_async.cli import main as cli_main
 from timelines_async.testing import FakeTimelines, Faults
 
+from ._figures import record
 from ._profile import pick
 from ._server import closed_port, serve
 
@@ -61,11 +62,11 @@ def assert_clean(texts: Iterator[str] | list[str], *canaries: str) -> None:
 
 def log_texts(caplog: pytest.LogCaptureFixture) -> Iterator[str]:
     yield caplog.text
-    for record in caplog.records:
-        yield record.getMessage()
-        yield repr(record.args)
-        if record.exc_info and record.exc_info[1] is not None:
-            yield from error_texts(record.exc_info[1])
+    for entry in caplog.records:
+        yield entry.getMessage()
+        yield repr(entry.args)
+        if entry.exc_info and entry.exc_info[1] is not None:
+            yield from error_texts(entry.exc_info[1])
 
 
 def _json(status: int, payload: object, **headers: str) -> httpx.Response:
@@ -185,6 +186,12 @@ async def test_no_token_in_logs_reprs_or_errors(
         seen.append(name)
     assert_clean(seen)
     assert_clean(list(log_texts(caplog)))
+    record(
+        "R5 token leaks",
+        scripted_paths=1,
+        scripted_calls=len(CALLS),
+        log_records=len(caplog.records),
+    )
 
 
 async def test_no_token_through_the_fake_under_faults(
@@ -333,6 +340,7 @@ def test_no_token_in_cli_output(
     failing_commands = ("401", "unreachable", "5xx", "bad out", "malformed token", "usage error")
     for failing in (*failing_commands, "send-bulk 5xx", "send-bulk 401"):
         assert outputs[failing][0] != 0, (failing, outputs[failing])
+    record("R5 token leaks", cli_runs=len(outputs))
     for name, (_, text) in outputs.items():
         assert CANARY not in text, f"{name}: the token leaked: {text!r}"
         assert OTHER_CANARY not in text, f"{name}: the token leaked: {text!r}"
