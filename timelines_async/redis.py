@@ -230,12 +230,9 @@ def _fifo_lock() -> anyio.Lock:
     """A FIFO lock that, when free, is taken without a trip through the event loop.
 
     That trip (anyio's checkpoint) costs about a third of a Redis round trip on a
-    busy machine; `fast_acquire` skips it (anyio 4.5+).
+    busy machine; `fast_acquire` skips it.
     """
-    try:
-        return anyio.Lock(fast_acquire=True)
-    except TypeError:  # pragma: no cover - anyio 4.4
-        return anyio.Lock()
+    return anyio.Lock(fast_acquire=True)
 
 
 def _finite_at_least(value: object, floor: float) -> bool:
