@@ -13,20 +13,17 @@ import importlib
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import anyio
 import httpx
 import pytest
-import uvicorn
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -47,7 +44,7 @@ from timelines_async.redis import (
     SendSlot,
     send_slot_key,
 )
-from timelines_async.testing import FakeTimelines
+from timelines_async.testing import FakeTimelines, serve_http
 
 from ._redis_server import RedisServer, free_port, require_redis_server
 
@@ -391,37 +388,6 @@ WORKERS = 4
 SENDS_PER_WORKER = 10
 
 
-class ServedFake:
-    """A `FakeTimelines` behind uvicorn on 127.0.0.1, in a thread of this process."""
-
-    def __init__(self, fake: FakeTimelines) -> None:
-        self.fake = fake
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        port = self._socket.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}/integrations/api"
-        config = uvicorn.Config(
-            fake, lifespan="off", ws="none", log_level="warning", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert self._thread.is_alive(), "uvicorn stopped while starting"
-            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-
 def send_statuses(fake: FakeTimelines) -> list[int]:
     return [r.status for r in fake.requests if r.method == "POST" and r.path.endswith("/messages")]
 
@@ -480,8 +446,8 @@ def test_four_processes_sending_through_one_redis_never_crowd_the_fake(
     reaches 5-15 ms and this test fails: it measures real spacing, not a mock's.
     """
     fake = FakeTimelines(seed=0, chats=20, token="fake-token", send_interval=SEND_INTERVAL)
-    with ServedFake(fake) as served:
-        args = [redis_server.url, served.base_url, fake.token, str(SENDS_PER_WORKER)]
+    with serve_http(fake) as base_url:
+        args = [redis_server.url, base_url, fake.token, str(SENDS_PER_WORKER)]
         workers = [start_worker(*args, str(n)) for n in range(WORKERS)]
         try:
             for worker in workers:
@@ -516,12 +482,12 @@ async def test_redis_stopping_mid_run_stops_the_sends_with_a_clear_error() -> No
     # Spacing is the other test's business: this fake takes sends at any pace.
     fake = FakeTimelines(seed=0, chats=20, token="fake-token")
     accepted: list[str] = []
-    with RedisServer(require_redis_server()) as server, ServedFake(fake) as served:
+    with RedisServer(require_redis_server()) as server, serve_http(fake) as base_url:
         async with (
             Redis.from_url(server.url, retry=no_retries()) as redis,
             TimelinesClient(
                 fake.token,
-                base_url=served.base_url,
+                base_url=base_url,
                 requests_per_second=None,
                 send_limiter=RedisSendLimiter.for_token(redis, fake.token, interval=0.05),
             ) as tl,
