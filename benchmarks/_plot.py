@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 
 from .bench_export import ExportCurve
 
@@ -21,6 +22,7 @@ def plot_export(curve: ExportCurve, path: Path) -> None:
     axes.plot(
         levels, [curve.seconds[c] for c in levels], "o-", color="tab:blue", label="timelines_async"
     )
+    axes.plot([8], [curve.raw_window], "s", color="tab:green", label="raw httpx read-ahead window")
     axes.axhline(
         curve.sequential, color="tab:red", linestyle=":", label="seed-style sequential loop"
     )
@@ -28,6 +30,8 @@ def plot_export(curve: ExportCurve, path: Path) -> None:
     axes.set_yscale("log")
     axes.set_xticks(levels, [str(c) for c in levels])
     axes.set_xlabel("concurrency")
+    axes.yaxis.set_major_formatter(ScalarFormatter())
+    axes.yaxis.set_minor_formatter(ScalarFormatter())
     axes.set_ylabel("seconds (log scale)")
     axes.set_title(
         f"Listing {curve.pages * 50:,} chats ({curve.pages} pages, "

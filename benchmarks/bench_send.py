@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from timelines_async import TimelinesClient
+from timelines_async._limits import InProcessSendLimiter
 
 from ._results import Goal, Section
 from ._server import TOKEN, fake_server
@@ -29,7 +30,23 @@ INTERVAL = 0.25
 CHAT_ID = 1_000_001
 
 
-async def send_all(base_url: str) -> tuple[list[float], int]:
+class RecordingLimiter:
+    """The client's own in-process send limiter, noting when it grants each slot."""
+
+    def __init__(self, interval: float) -> None:
+        self._limiter = InProcessSendLimiter(interval)
+        self.granted_at: list[float] = []
+
+    async def acquire(self) -> None:
+        await self._limiter.acquire()
+        self.granted_at.append(time.perf_counter())
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+async def send_all(base_url: str, limiter: RecordingLimiter) -> tuple[list[float], int]:
     """The times the sends went out, and how many answers were 429."""
     sent_at: list[float] = []
     throttled = 0
@@ -49,7 +66,7 @@ async def send_all(base_url: str) -> tuple[list[float], int]:
     async with (
         httpx.AsyncClient(event_hooks=hooks) as http,
         TimelinesClient(
-            TOKEN, base_url=base_url, http_client=http, send_interval=INTERVAL,
+            TOKEN, base_url=base_url, http_client=http, send_limiter=limiter,
             requests_per_second=None,
         ) as tl,
     ):  # fmt: skip
@@ -60,13 +77,25 @@ async def send_all(base_url: str) -> tuple[list[float], int]:
 
 def run() -> Section:
     with fake_server(send_interval=INTERVAL) as server:
-        sent_at, throttled = asyncio.run(send_all(server.base_url))
-    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
-    smallest, mean = min(gaps), statistics.fmean(gaps)
+        limiter = RecordingLimiter(INTERVAL)
+        sent_at, throttled = asyncio.run(send_all(server.base_url, limiter))
+    wire, granted = gaps(sent_at), gaps(limiter.granted_at)
+    smallest, mean = min(wire), statistics.fmean(wire)
+    rows = "\n".join(
+        f"| {what} | {min(g) * 1e3:.2f} ms | {statistics.fmean(g) * 1e3:.2f} ms "
+        f"| {max(g) * 1e3:.2f} ms |"
+        for what, g in (
+            ("requests handed to httpx (the goal)", wire),
+            ("the limiter's grants", granted),
+        )
+    )
     body = f"""\
-{SENDS} sends at `send_interval={INTERVAL}` to the fake (its `send_interval` {INTERVAL} s too),
-{len(sent_at)} requests: gaps smallest {smallest * 1e3:.2f} ms, mean {mean * 1e3:.2f} ms,
-largest {max(gaps) * 1e3:.2f} ms; {throttled} answers 429.
+{SENDS} sends with the client's in-process send limiter at {INTERVAL} s to the fake (its
+`send_interval` {INTERVAL} s too), {len(sent_at)} requests, {throttled} answers 429.
+
+| gaps between | smallest | mean | largest |
+|---|---|---|---|
+{rows}
 """
     goals = [
         Goal(
