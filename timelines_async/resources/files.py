@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -175,7 +176,20 @@ def _url_of(info: FileInfo) -> str:
         raise UnexpectedResponseError(
             f"the file {info.uid} came without a temporary_download_url", status_code=200
         )
-    return info.temporary_download_url
+    # A relative or non-http URL would be resolved against whatever the http_client
+    # is configured with (or crash its cookie handling): refuse it here.
+    url = info.temporary_download_url
+    try:
+        absolute = url.lower().startswith(("http://", "https://")) and bool(urlsplit(url).netloc)
+    except ValueError:  # "http://[" and the like
+        absolute = False
+    if not absolute:
+        raise UnexpectedResponseError(
+            f"the file {info.uid} came with a temporary_download_url that is not an "
+            "absolute http(s) URL",
+            status_code=200,
+        )
+    return url
 
 
 async def _copy(response: httpx.Response, dest: IO[bytes]) -> None:
