@@ -78,6 +78,14 @@ NOTES = """\
   cattrs models, which the raw window does not build). At C = 16 the client
   alone needs about as much CPU as the limit leaves time, so the curve
   flattens.
+- **A fix P1 calls for, not applied here.** The chat read-ahead holds at most
+  `concurrency` pages beyond the page the caller is at, so one slow page leaves
+  the other workers idle until it arrives. A window of twice the concurrency
+  (same workers, same requests in flight) measured 1.19x the limit at C = 8
+  against 1.29x for the current window and 1.16x for the raw httpx window
+  (2026-11-21, 4 interleaved rounds each); four times the concurrency was no
+  better (1.22x). It changes which pages a test in `tests/test_pagination.py`
+  expects to have started, so it is left to the owner of `_pagination.py`.
 - **P3** is judged on the gaps at the wire side of the client (httpx's request
   hook), which include the jitter of the path from the limiter to the socket;
   the limiter's own grants are shown beside them.
@@ -141,7 +149,7 @@ def main() -> None:
         return section
 
     step("P1", export)
-    step("P2", lambda: bench_cpu.run(max(5, args.rounds)))
+    step("P2", lambda: bench_cpu.run(max(7, args.rounds)))
     step("P3", bench_send.run)
     step("P4", bench_memory.run)
     step("P5", bench_rate.run)
