@@ -41,9 +41,11 @@ import hashlib
 import logging
 import math
 import os
+import time
 from typing import Self
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from ._exceptions import ConfigurationError, TimelinesError
@@ -193,8 +195,7 @@ class RedisSendLimiter:
     async def acquire(self) -> None:
         """Reserve the next slot and sleep until it. Raises `SendLimiterError` without a slot."""
         slot = await self.reserve()
-        if slot.wait > 0:
-            await anyio.sleep(slot.wait)
+        await _sleep_precisely(slot.wait)
 
     async def reserve(self) -> SendSlot:
         """Reserve the next slot in one round trip and return it, without waiting for it.
@@ -224,6 +225,25 @@ class RedisSendLimiter:
         slot = SendSlot(at=slot_us / 1_000_000, wait=wait_us / 1_000_000)
         logger.debug("send slot under %s reserved, %.3f s from now", self.key, slot.wait)
         return slot
+
+
+async def _sleep_precisely(seconds: float) -> None:
+    """Sleep `seconds`, waking within a fraction of a millisecond of the slot.
+
+    The event loop rounds timer waits up to whole milliseconds, so workers would
+    wake up to 1 ms late at random and two sends from different processes could
+    reach the API closer than the interval by that much. The last stretch is
+    yielded away in zero-length steps instead (at most `_SPIN` of a busy event
+    loop per send, which is seconds apart).
+    """
+    deadline = time.monotonic() + seconds
+    if seconds > _SPIN:
+        await anyio.sleep(seconds - _SPIN)
+    while time.monotonic() < deadline:
+        await anyio.lowlevel.checkpoint()
+
+
+_SPIN = 0.002
 
 
 def _fifo_lock() -> anyio.Lock:
