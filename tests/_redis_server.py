@@ -18,7 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["RedisServer", "free_port", "require_redis_server"]
+from tests._net import free_port
+
+__all__ = ["RedisServer", "require_redis_server"]
 
 MISSING = (
     "redis-server is not installed (Debian: apt-get install redis-server, "
@@ -36,14 +38,6 @@ def require_redis_server() -> str:
             pytest.fail(f"{MISSING}; CI=true, so this is a failure, not a skip")
         pytest.skip(MISSING)
     return binary
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,20 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests._net import free_port
 from timelines_async import AuthenticationError, ServerError, TimelinesError, TransportError
 from timelines_async.cli import main
 from timelines_async.cli._common import describe
 from timelines_async.testing import FakeTimelines, serve_http
 
 TOKEN = "fake-token"
-
-
-def free_port() -> int:
-    """A 127.0.0.1 port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def without_last_message(fake: FakeTimelines) -> int:

@@ -46,7 +46,8 @@ from timelines_async.redis import (
 )
 from timelines_async.testing import FakeTimelines, serve_http
 
-from ._redis_server import RedisServer, free_port, require_redis_server
+from ._net import free_port
+from ._redis_server import RedisServer, require_redis_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._net import free_port
 from timelines_async import SendOutcomeUnknown, TimelinesClient, TimelinesError
 from timelines_async.cli import main as cli_main
-from timelines_async.testing import FakeTimelines, Faults
+from timelines_async.testing import FakeTimelines, Faults, serve_http
 
 from ._figures import record
 from ._profile import pick
-from ._server import closed_port, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -245,7 +245,7 @@ async def test_no_token_in_logs_over_real_http(caplog: pytest.LogCaptureFixture)
         faults=Faults(seed=3, rate_limited=0.2, retry_after=0.0, dropped=0.1, lost_answer=0.3),
     )  # fmt: skip
     seen: list[str] = []
-    with serve(fake) as base_url:
+    with serve_http(fake) as base_url:
         async with TimelinesClient(
             TOKEN, base_url=base_url, requests_per_second=None, send_interval=0, max_retries=4
         ) as tl:
@@ -281,7 +281,7 @@ def test_no_token_in_cli_output(
     broken = FakeTimelines(seed=4, chats=8, token=TOKEN, faults=Faults(server_error=1.0))
     outputs: dict[str, tuple[int, str]] = {}
     fast = ["--requests-per-second", "0", "--max-retries", "0", "--timeout", "5"]
-    with serve(fake) as url, serve(broken) as broken_url:
+    with serve_http(fake) as url, serve_http(broken) as broken_url:
         db = str(tmp_path / "export.sqlite")
         outputs["export"] = _cli(["export", "--out", db, "--base-url", url, *fast], capsys)
         outputs["export again"] = _cli(["export", "--out", db, "--base-url", url, *fast], capsys)
@@ -298,7 +298,7 @@ def test_no_token_in_cli_output(
         outputs["bad out"] = _cli(
             ["export", "--out", str(not_ours), "--base-url", url, *fast], capsys
         )
-        down = f"http://127.0.0.1:{closed_port()}/integrations/api"
+        down = f"http://127.0.0.1:{free_port()}/integrations/api"
         outputs["unreachable"] = _cli(
             ["export", "--out", str(tmp_path / "c.sqlite"), "--base-url", down, *fast], capsys
         )

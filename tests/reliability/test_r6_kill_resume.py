@@ -24,12 +24,11 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from timelines_async.testing import FakeTimelines
+from timelines_async.testing import FakeTimelines, serve_http
 
 from ._checks import assert_export_matches
 from ._figures import record
 from ._profile import pick
-from ._server import serve
 
 KILLS = pick(3, 10)
 RUN_TIMEOUT = 120.0
@@ -69,7 +68,7 @@ def test_export_killed_and_resumed_stores_everything_once(tmp_path: Path) -> Non
     rng = random.Random(seed)
     db = tmp_path / "export.sqlite"
     kills = runs = 0
-    with serve(fake) as url:
+    with serve_http(fake) as url:
         argv = ["export", "--out", str(db), "--base-url", url, "--requests-per-second", "0"]
         while True:
             runs += 1
@@ -114,7 +113,7 @@ def test_campaign_killed_and_resumed_messages_everyone_once(tmp_path: Path) -> N
     rng = random.Random(seed)
     kills = runs = 0
     kinds: Counter[str] = Counter()
-    with serve(fake) as url:
+    with serve_http(fake) as url:
         argv = [
             "send-bulk", str(csv_path), "--text", "R6 message {n}",
             "--journal", str(tmp_path / "campaign.journal.sqlite"),
