@@ -157,6 +157,15 @@ def error_from_response(
     return _STATUS_ERRORS.get(status, APIError)(message, **context)
 
 
+def _damaged(error: APIError) -> bool:
+    """A 2xx whose body is not the envelope (cut short, a proxy's page): damaged on the way.
+
+    The server did act on the request, so it is no definite refusal: a read may
+    ask again, and a send's outcome is unknown.
+    """
+    return isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
+
+
 def _scrub(value: Any, secret: str) -> Any:
     if isinstance(value, str):
         return value.replace(secret, "<hidden>")
@@ -279,26 +288,17 @@ class HTTPCore:
                     ) from failed.cause
                 delay = retry_delay(attempt, retry_after=None, rng=self._rng)
             except APIError as error:
-                # A 2xx whose body is not the envelope (cut short, a proxy's page) was
-                # damaged on the way: a read asks again, as after a dropped connection.
-                damaged = (
-                    isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
-                )
-                if not should_retry(
-                    kind,
-                    attempt=attempt,
-                    max_retries=self.max_retries,
-                    status=error.status_code,
-                    error_code=error.error_code,
-                ) and not (
-                    damaged
-                    and should_retry(
-                        kind,
-                        attempt=attempt,
-                        max_retries=self.max_retries,
+                if _damaged(error):  # judged like a connection dropped mid-answer
+                    retry = should_retry(
+                        kind, attempt=attempt, max_retries=self.max_retries,
                         failure=Failure.MAYBE_SENT,
-                    )
-                ):
+                    )  # fmt: skip
+                else:
+                    retry = should_retry(
+                        kind, attempt=attempt, max_retries=self.max_retries,
+                        status=error.status_code, error_code=error.error_code,
+                    )  # fmt: skip
+                if not retry:
                     raise
                 delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
             logger.debug("retrying %s %s in %.2f s (retry %d)", method, path, delay, attempt + 1)
@@ -359,9 +359,7 @@ class HTTPCore:
                     error_code=error.error_code,
                 ):
                     delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
-                elif isinstance(error, ServerError) or (
-                    isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
-                ):
+                elif isinstance(error, ServerError) or _damaged(error):
                     raise SendOutcomeUnknown(
                         target=target, text=text, file_uid=file_uid, attachment=attachment,
                         attempted_at=attempted_at,
