@@ -2,6 +2,8 @@
 
     python -m benchmarks [--rounds N] [--only P1,P3]
 
+`--only` runs some goals and prints them, leaving RESULTS.md and the plot as
+they are (they always describe a full run).
 Each goal is a ratio of two figures measured in this run (see each module's
 docstring for what is timed and against what). The machine is shared: the
 repeated figures are medians, and RESULTS.md records the load average.
@@ -157,7 +159,8 @@ def main() -> None:
 
     def export() -> Section:
         section, curve = bench_export.run(args.rounds)
-        plot_export(curve, PLOT)
+        if not only:
+            plot_export(curve, PLOT)
         return section
 
     step("P1", export)
@@ -165,10 +168,11 @@ def main() -> None:
     step("P3", bench_send.run)
     step("P4", bench_memory.run)
     step("P5", bench_rate.run)
-    if not only:
-        redis = redis_section()
-        if redis is not None:
-            sections.append(redis)
+    if only:
+        return
+    redis = redis_section()
+    if redis is not None:
+        sections.append(redis)
     RESULTS.write_text(render(sections, started, load_before, time.perf_counter() - clock))
     print(f"wrote {RESULTS.relative_to(HERE.parent)} and {PLOT.relative_to(HERE.parent)}")
 
