@@ -50,7 +50,7 @@ EXPORT_CHATS = 1_000
 
 @attrs.frozen
 class ExportCurve:
-    """Median listing time per concurrency, the sequential loop's, for the plot."""
+    """Median listing times for the plot: per concurrency, the sequential loop, the raw window."""
 
     seconds: dict[int, float]
     sequential: float
