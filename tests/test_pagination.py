@@ -282,8 +282,9 @@ async def test_a_plain_break_cleans_up_without_warnings_or_stray_tasks(
                 break
         await settle(lambda: not watch.leftovers())
     assert not watch.leftovers()
-    assert started == [3, 4]
-    assert sorted(cancelled) == [3, 4]
+    assert started[:2] == [3, 4]
+    assert set(started) <= set(range(3, 3 + 2 * 3)), "no page beyond the read-ahead window"
+    assert sorted(cancelled) == sorted(started), "every page still in flight was cancelled"
     assert not [r for r in caplog.records if r.name == "asyncio"]
 
 

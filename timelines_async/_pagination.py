@@ -155,14 +155,20 @@ class Pager(Generic[T]):
 async def numbered_pages(
     fetch: Callable[[int], Awaitable[Page[T]]], *, concurrency: int
 ) -> AsyncGenerator[Page[T]]:
-    """Pages 1, 2, 3, ...; once page 1 says there is more, up to `concurrency` are read ahead."""
+    """Pages 1, 2, 3, ...; once page 1 says there is more, `concurrency` workers read ahead.
+
+    The workers may run up to twice `concurrency` pages beyond the one the caller
+    waits for: with a window only as wide as the workers, one slow page leaves
+    the others idle (measured: 1.29x the latency limit at concurrency 8 over
+    loopback, 1.19x with the wider window, benchmarks P1).
+    """
     first = await fetch(1)
     yield first
     if not first.has_more or not first.items:
         return
     loop = asyncio.get_running_loop()
     slots: dict[int, asyncio.Future[Page[T]]] = {}
-    credits = asyncio.Semaphore(concurrency)
+    credits = asyncio.Semaphore(2 * concurrency)
     next_to_fetch = 2
     last_page: int | None = None
 
