@@ -243,7 +243,8 @@ class HTTPCore:
                 max_connections=max_concurrency, max_keepalive_connections=max_concurrency
             ),
         )
-        self._slots = anyio.Semaphore(max_concurrency)
+        # fast_acquire: a free slot is taken without a trip through the event loop.
+        self._slots = anyio.Semaphore(max_concurrency, fast_acquire=True)
         self._sleep = sleep
         self._rng = rng
         self._closed = False
