@@ -13,6 +13,8 @@ from timelines_async._client import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_REQUESTS_PER_SECOND,
+    DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_RETRY_MAX_DELAY,
     DEFAULT_SEND_INTERVAL,
 )
 from timelines_async.resources.chats import Chats
@@ -95,6 +97,10 @@ def test_base_url_must_be_http(base_url: str) -> None:
         ("timeout", 0),
         ("timeout", -3.0),
         ("timeout", None),
+        ("retry_base_delay", -0.1),
+        ("retry_base_delay", 60.0),  # above the default maximum of 30 s
+        ("retry_max_delay", math.inf),
+        ("retry_max_delay", "1"),
     ],
 )
 def test_bad_options_are_configuration_errors_naming_the_option(option: str, value: object) -> None:
@@ -112,6 +118,8 @@ def test_bad_options_are_configuration_errors_naming_the_option(option: str, val
         ("send_interval", 0.05),
         ("max_retries", 0),
         ("timeout", 0.5),
+        ("retry_base_delay", 0),
+        ("retry_max_delay", 0.5),
     ],
 )
 def test_edge_options_are_accepted(option: str, value: object) -> None:
@@ -124,6 +132,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert DEFAULT_REQUESTS_PER_SECOND == 2.0
     assert DEFAULT_SEND_INTERVAL == 2.0
     assert DEFAULT_MAX_RETRIES == 4
+    assert (DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY) == (0.5, 30.0)
     assert DEFAULT_BASE_URL == "https://app.timelines.ai/integrations/api"
 
 

@@ -11,7 +11,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 import respx
@@ -52,10 +51,6 @@ def ok(data: object) -> httpx.Response:
     return httpx.Response(200, json={"status": "ok", "data": data})
 
 
-async def no_sleep(_: float) -> None:
-    await anyio.lowlevel.checkpoint()
-
-
 @pytest.fixture
 def router() -> Iterator[respx.MockRouter]:
     with respx.mock(assert_all_called=False) as mock:
@@ -64,8 +59,9 @@ def router() -> Iterator[respx.MockRouter]:
 
 @pytest.fixture
 async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
-    async with TimelinesClient(TOKEN, base_url=BASE, requests_per_second=None) as client:
-        client._http._sleep = no_sleep
+    async with TimelinesClient(
+        TOKEN, base_url=BASE, requests_per_second=None, retry_base_delay=0, retry_max_delay=0
+    ) as client:
         yield client
 
 

@@ -278,6 +278,18 @@ async def test_idempotent_requests_are_retried_up_to_max_retries(
     assert len(sleep.delays) == 3
 
 
+async def test_backoff_stays_within_the_configured_base_and_cap() -> None:
+    """Without `Retry-After`, retry n waits at most min(cap, base * 2**n) (full jitter)."""
+    mock = router()
+    mock.get("/chats/1").mock(return_value=httpx.Response(503, text="busy"))
+    sleep = RecordingSleep()
+    core = make_core(mock, max_retries=8, sleep=sleep, backoff_base=0.01, backoff_cap=0.05)
+    with pytest.raises(ServerError):
+        await core.request("GET", "/chats/1")
+    assert len(sleep.delays) == 8
+    assert all(0 <= d <= min(0.05, 0.01 * 2**n) for n, d in enumerate(sleep.delays))
+
+
 @pytest.mark.parametrize("failure", RETRYABLE_FOR_READS)
 async def test_idempotent_requests_succeed_after_transient_failures(
     failure: httpx.Response | Exception,

@@ -32,6 +32,11 @@ DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_REQUESTS_PER_SECOND = 2.0
 DEFAULT_SEND_INTERVAL = 2.0
 DEFAULT_MAX_RETRIES = 4
+#: Backoff before retry n (from 0) is uniform in [0, min(max, base * 2**n)]: short
+#: blips are absorbed in about a second, an outage surfaces within seconds.
+#: Tests against the fake with faults shrink both (e.g. 0.005 and 0.3).
+DEFAULT_RETRY_BASE_DELAY = 0.5
+DEFAULT_RETRY_MAX_DELAY = 30.0
 
 
 class TimelinesClient:
@@ -57,6 +62,8 @@ class TimelinesClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         send_limiter: SendLimiter | None = None,
+        retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
+        retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     ) -> None:
         token = token if token is not None else os.environ.get("TIMELINES_API_TOKEN")
         if token is not None and not isinstance(token, str):
@@ -97,6 +104,13 @@ class TimelinesClient:
             f"max_retries must be an integer >= 0, not {max_retries!r}",
         )
         _require(_positive(timeout), f"timeout must be > 0, not {timeout!r}")
+        _require(
+            (_positive(retry_base_delay) or retry_base_delay == 0)
+            and (_positive(retry_max_delay) or retry_max_delay == 0)
+            and retry_base_delay <= retry_max_delay,
+            "retry_base_delay and retry_max_delay must be >= 0 with base <= max, not "
+            f"{retry_base_delay!r} and {retry_max_delay!r}",
+        )
         self.base_url = base_url.rstrip("/")
         self.send_interval = send_interval
         #: Requests in flight at once: work fanned out over the client (several
@@ -109,6 +123,8 @@ class TimelinesClient:
             max_concurrency=max_concurrency,
             requests_per_second=requests_per_second,
             max_retries=max_retries,
+            backoff_base=retry_base_delay,
+            backoff_cap=retry_max_delay,
             send_limiter=send_limiter or InProcessSendLimiter(send_interval),
             http_client=http_client,
         )

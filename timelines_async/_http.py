@@ -226,11 +226,15 @@ class HTTPCore:
         max_retries: int,
         send_limiter: SendLimiter,
         http_client: httpx.AsyncClient | None,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
         self.send_limiter = send_limiter
         self.max_concurrency = max_concurrency
         self.pacer = RequestPacer(requests_per_second, sleep=sleep)
@@ -287,7 +291,7 @@ class HTTPCore:
                     raise TransportError(
                         f"{type(failed.cause).__name__}: {failed.cause}", method=method, path=path
                     ) from failed.cause
-                delay = retry_delay(attempt, retry_after=None, rng=self._rng)
+                delay = self._delay(attempt, retry_after=None)
             except APIError as error:
                 if _damaged(error):  # judged like a connection dropped mid-answer
                     retry = should_retry(
@@ -301,7 +305,7 @@ class HTTPCore:
                     )  # fmt: skip
                 if not retry:
                     raise
-                delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
+                delay = self._delay(attempt, retry_after=error.retry_after)
             logger.debug("retrying %s %s in %.2f s (retry %d)", method, path, delay, attempt + 1)
             await self._sleep(delay)
             attempt += 1
@@ -338,7 +342,7 @@ class HTTPCore:
                     max_retries=self.max_retries,
                     failure=failed.failure,
                 ):
-                    delay = retry_delay(attempt, retry_after=None, rng=self._rng)
+                    delay = self._delay(attempt, retry_after=None)
                 elif failed.failure is Failure.MAYBE_SENT:
                     raise SendOutcomeUnknown(
                         target=target, text=text, file_uid=file_uid, attachment=attachment,
@@ -359,7 +363,7 @@ class HTTPCore:
                     status=error.status_code,
                     error_code=error.error_code,
                 ):
-                    delay = retry_delay(attempt, retry_after=error.retry_after, rng=self._rng)
+                    delay = self._delay(attempt, retry_after=error.retry_after)
                 elif isinstance(error, ServerError) or _damaged(error):
                     raise SendOutcomeUnknown(
                         target=target, text=text, file_uid=file_uid, attachment=attachment,
@@ -371,6 +375,16 @@ class HTTPCore:
             logger.debug("retrying send to %s in %.2f s (retry %d)", path, delay, attempt + 1)
             await self._sleep(delay)
             attempt += 1
+
+    def _delay(self, attempt: int, *, retry_after: float | None) -> float:
+        """The wait before the next attempt: the server's `Retry-After`, else backoff."""
+        return retry_delay(
+            attempt,
+            retry_after=retry_after,
+            base=self._backoff_base,
+            cap=self._backoff_cap,
+            rng=self._rng,
+        )
 
     @asynccontextmanager
     async def stream_url(self, url: str) -> AsyncIterator[httpx.Response]:

@@ -19,7 +19,7 @@ from timelines_async.testing import FakeTimelines, Faults
 
 from ._checks import assert_export_matches
 from ._figures import record
-from ._profile import pick
+from ._profile import FAST_RETRIES, pick
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,7 @@ async def test_export_under_faults_stores_every_chat_and_message_once(
 ) -> None:
     fake = FakeTimelines(seed=seed, chats=CHATS, faults=faults(seed))
     db_path = tmp_path / "export.sqlite"
-    async with fake.client(max_retries=MAX_RETRIES) as tl:
+    async with fake.client(max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
         first = await export_workspace(tl, SQLiteStore(db_path))
         messages = assert_export_matches(fake, db_path)
         assert first.chats == CHATS

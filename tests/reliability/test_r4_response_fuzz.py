@@ -29,7 +29,7 @@ from timelines_async import SendOutcomeUnknown, TimelinesClient, TimelinesError
 from timelines_async.testing import FakeTimelines
 
 from ._figures import record
-from ._profile import fuzz_settings
+from ._profile import FAST_RETRIES, fuzz_settings
 
 BASE = "https://api.r4.test/integrations/api"
 _ID = re.compile(r"/(\d+|[0-9a-f]{8}-[0-9a-f-]{27,}|[A-Za-z0-9_-]{20,})(?=/|$)")
@@ -64,7 +64,7 @@ async def _record() -> dict[str, list[Any]]:
     recorder = Recorder(FakeTransport(fake))
     async with (
         httpx.AsyncClient(transport=recorder) as http,
-        fake.client(http_client=http) as tl,
+        fake.client(http_client=http, **FAST_RETRIES) as tl,
     ):
         chats = await tl.chats.list().collect()
         chat = next(c for c in chats if c.last_message_uid)

@@ -23,7 +23,7 @@ from timelines_async.cli import main as cli_main
 from timelines_async.testing import FakeTimelines, Faults, serve_http
 
 from ._figures import record
-from ._profile import pick
+from ._profile import FAST_RETRIES, pick
 
 pytestmark = pytest.mark.anyio
 
@@ -167,7 +167,7 @@ async def test_no_token_in_logs_reprs_or_errors(
         async with httpx.AsyncClient(transport=scripted(SCRIPTS[script])) as http:
             tl = TimelinesClient(
                 TOKEN, base_url=BASE, http_client=http, requests_per_second=None,
-                send_interval=0, max_retries=2,
+                send_interval=0, max_retries=2, **FAST_RETRIES,
             )  # fmt: skip
             async with tl:
                 pager = tl.chats.list()
@@ -206,7 +206,7 @@ async def test_no_token_through_the_fake_under_faults(
     fake = FakeTimelines(seed=5, chats=pick(20, 60), token=TOKEN, faults=faults)
     seen: list[str] = [repr(fake)]
     outcomes: set[str] = set()
-    async with fake.client(max_retries=3) as tl:
+    async with fake.client(max_retries=3, **FAST_RETRIES) as tl:
         seen.append(repr(tl))
         for chat_id in list(fake.chats)[: pick(10, 40)]:
             calls: list[Call] = [
@@ -247,7 +247,12 @@ async def test_no_token_in_logs_over_real_http(caplog: pytest.LogCaptureFixture)
     seen: list[str] = []
     with serve_http(fake) as base_url:
         async with TimelinesClient(
-            TOKEN, base_url=base_url, requests_per_second=None, send_interval=0, max_retries=4
+            TOKEN,
+            base_url=base_url,
+            requests_per_second=None,
+            send_interval=0,
+            max_retries=4,
+            **FAST_RETRIES,
         ) as tl:
             seen.append(repr(tl))
             chats = await tl.chats.list().collect()
