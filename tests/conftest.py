@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
+import respx
+
+from timelines_async import TimelinesClient
+
+#: The base URL of the respx-mocked API that the `tl` fixture's client talks to.
+API_BASE = "https://api.test/integrations/api"
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    """respx routes for the API; a request to no route fails the test."""
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
+    """A client on `API_BASE`, unpaced, retrying without backoff waits."""
+    async with TimelinesClient(
+        "tok", base_url=API_BASE, requests_per_second=None, retry_base_delay=0, retry_max_delay=0
+    ) as client:
+        yield client

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 import respx
 
+from tests.conftest import API_BASE
 from timelines_async import TimelinesClient, UnexpectedResponseError, WhatsAppAccount
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test/integrations/api"
+BASE = API_BASE
 ACCOUNT = {
     "id": "972501111111@s.whatsapp.net",
     "phone": "+972540000001",
@@ -23,18 +23,6 @@ ACCOUNT = {
     "owner_email": "john.doe@acme.com",
     "account_name": "",
 }
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
-    async with TimelinesClient("tok", base_url=BASE, requests_per_second=None) as client:
-        yield client
 
 
 async def test_list_structures_every_account(tl: TimelinesClient, router: respx.MockRouter) -> None:

@@ -6,7 +6,7 @@ import email
 import email.policy
 import io
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+from tests.conftest import API_BASE
 from timelines_async import (
     FileInfo,
     InvalidRequestError,
@@ -28,7 +29,7 @@ from timelines_async import (
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test/integrations/api"
+BASE = API_BASE
 TOKEN = "secret-token-123"
 STORAGE = "https://storage.test"
 UID = "90d353e6-44c1-48ff-b15b-69b7721e5450"
@@ -49,12 +50,6 @@ def file_json(**extra: Any) -> dict[str, Any]:
 
 def ok(data: object) -> httpx.Response:
     return httpx.Response(200, json={"status": "ok", "data": data})
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import respx
 
+from tests.conftest import API_BASE
 from timelines_async import (
     NonRecurringQuota,
     PermissionDeniedError,
@@ -20,7 +21,7 @@ from timelines_async._converter import parse_timestamp
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test/integrations/api"
+BASE = API_BASE
 PERIOD = {"period_start": "2025-02-01 00:00:00 +0100", "period_end": "2025-03-01 00:00:00 +0100"}
 QUOTAS = {
     "seats": {"total": 10, "used": 7, **PERIOD},
@@ -33,12 +34,6 @@ WORKSPACE = {"workspace_id": "acme-inc", "display_name": "Acme Inc.", "plan": "B
 
 def ok(data: object) -> httpx.Response:
     return httpx.Response(200, json={"status": "ok", "data": data})
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from tests.conftest import API_BASE
 from timelines_async import (
     InvalidRequestError,
     Reactions,
@@ -19,25 +19,13 @@ from timelines_async import (
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test/integrations/api"
+BASE = API_BASE
 UID = "a5bbb005-37f2-402c-96fa-e479a2e09b02"
 REACTIONS = f"{BASE}/messages/{UID}/reactions"
 
 
 def ok(data: object) -> httpx.Response:
     return httpx.Response(200, json={"status": "ok", "data": data})
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
-    async with TimelinesClient("tok", base_url=BASE, requests_per_second=None) as client:
-        yield client
 
 
 async def test_get_reads_users_counts_and_total(

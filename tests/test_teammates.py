@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from tests.conftest import API_BASE
 from timelines_async import (
     ConflictError,
     InvalidRequestError,
@@ -23,7 +23,7 @@ from timelines_async import (
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test/integrations/api"
+BASE = API_BASE
 MEMBER = {
     "user_id": 42,
     "display_name": "John Doe",
@@ -38,18 +38,6 @@ MEMBER = {
 
 def ok(data: object) -> httpx.Response:
     return httpx.Response(200, json={"status": "ok", "data": data})
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
-    async with TimelinesClient("tok", base_url=BASE, requests_per_second=None) as client:
-        yield client
 
 
 async def test_list_returns_the_teammates(tl: TimelinesClient, router: respx.MockRouter) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
 
+from tests.conftest import API_BASE
 from timelines_async import (
     InvalidRequestError,
     NotFoundError,
@@ -20,7 +20,7 @@ from timelines_async import (
 
 pytestmark = pytest.mark.anyio
 
-BASE = "https://api.test/integrations/api"
+BASE = API_BASE
 HOOK: dict[str, Any] = {
     "id": 789456,
     "event_type": "message:sent:new",
@@ -32,20 +32,6 @@ HOOK: dict[str, Any] = {
 
 def ok(data: object) -> httpx.Response:
     return httpx.Response(200, json={"status": "ok", "data": data})
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
-    async with TimelinesClient(
-        "tok", base_url=BASE, requests_per_second=None, retry_base_delay=0, retry_max_delay=0
-    ) as client:
-        yield client
 
 
 def sent_json(route: respx.Route) -> Any:
