@@ -13,6 +13,7 @@ import httpx
 from ._exceptions import ConfigurationError
 from ._http import HTTPCore
 from ._limits import InProcessSendLimiter, SendLimiter
+from ._retry import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP
 from .resources.chats import Chats
 from .resources.files import Files
 from .resources.labels import Labels
@@ -32,11 +33,9 @@ DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_REQUESTS_PER_SECOND = 2.0
 DEFAULT_SEND_INTERVAL = 2.0
 DEFAULT_MAX_RETRIES = 4
-#: Backoff before retry n (from 0) is uniform in [0, min(max, base * 2**n)]: short
-#: blips are absorbed in about a second, an outage surfaces within seconds.
 #: Tests against the fake with faults shrink both (e.g. 0.005 and 0.3).
-DEFAULT_RETRY_BASE_DELAY = 0.5
-DEFAULT_RETRY_MAX_DELAY = 30.0
+DEFAULT_RETRY_BASE_DELAY = DEFAULT_BACKOFF_BASE
+DEFAULT_RETRY_MAX_DELAY = DEFAULT_BACKOFF_CAP
 
 
 class TimelinesClient:
@@ -113,9 +112,6 @@ class TimelinesClient:
         )
         self.base_url = base_url.rstrip("/")
         self.send_interval = send_interval
-        #: Requests in flight at once: work fanned out over the client (several
-        #: chats' histories, say) needs no more workers than this.
-        self.max_concurrency = max_concurrency
         self._http = HTTPCore(
             token=stripped,
             base_url=self.base_url,
@@ -131,6 +127,12 @@ class TimelinesClient:
 
     def __repr__(self) -> str:
         return f"TimelinesClient(base_url={self.base_url!r}, token=<hidden>)"
+
+    @property
+    def max_concurrency(self) -> int:
+        """Requests in flight at once: work fanned out over the client (several chats'
+        histories, say) needs no more workers than this."""
+        return self._http.max_concurrency
 
     @cached_property
     def chats(self) -> Chats:

@@ -48,7 +48,15 @@ from ._exceptions import (
     UnexpectedResponseError,
 )
 from ._limits import RequestPacer, SendLimiter
-from ._retry import Failure, RequestKind, parse_retry_after, retry_delay, should_retry
+from ._retry import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_CAP,
+    Failure,
+    RequestKind,
+    parse_retry_after,
+    retry_delay,
+    should_retry,
+)
 from .models import SentMessage
 
 __all__ = ["HTTPCore", "error_from_response"]
@@ -226,8 +234,8 @@ class HTTPCore:
         max_retries: int,
         send_limiter: SendLimiter,
         http_client: httpx.AsyncClient | None,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_cap: float = DEFAULT_BACKOFF_CAP,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:

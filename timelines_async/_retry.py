@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 __all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_CAP",
     "Failure",
     "RequestKind",
     "backoff_delay",
@@ -29,6 +31,10 @@ __all__ = [
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: Backoff before retry n (from 0) is uniform in [0, min(cap, base * 2**n)]: short
+#: blips are absorbed in about a second, an outage surfaces within seconds.
+DEFAULT_BACKOFF_BASE = 0.5
+DEFAULT_BACKOFF_CAP = 30.0
 
 
 class RequestKind(enum.Enum):
@@ -75,7 +81,11 @@ def should_retry(
 
 
 def backoff_delay(
-    attempt: int, *, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None
+    attempt: int,
+    *,
+    base: float = DEFAULT_BACKOFF_BASE,
+    cap: float = DEFAULT_BACKOFF_CAP,
+    rng: random.Random | None = None,
 ) -> float:
     """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
     # 2**64 dwarfs any cap; the clamp keeps an absurd attempt number from overflowing a float.
@@ -112,8 +122,8 @@ def retry_delay(
     attempt: int,
     *,
     retry_after: float | None,
-    base: float = 0.5,
-    cap: float = 30.0,
+    base: float = DEFAULT_BACKOFF_BASE,
+    cap: float = DEFAULT_BACKOFF_CAP,
     rng: random.Random | None = None,
 ) -> float:
     """The wait before the next attempt: the server's `Retry-After` when given, else backoff."""
