@@ -1,4 +1,7 @@
-"""The public surface: `timelines_async.__all__` and the error tree promised by CONTRACT.md."""
+"""The public surface: `timelines_async.__all__` and the error tree the contract promises.
+
+The contract is docs/design/contract.md.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import pytest
 
 import timelines_async
 
-#: Every top-level name the contract (CONTRACT.md) promises: the client, the pager,
+#: Every top-level name the contract (docs/design/contract.md) promises: the client, the pager,
 #: the whole error tree ("all importable from `timelines_async`") and the models.
 CONTRACT_NAMES = {
     "TimelinesClient",

@@ -1,6 +1,6 @@
 """Every request the client can build, validated against the production OpenAPI spec.
 
-One case per operation: the 33 core operations of API.md §5.0 plus the
+One case per operation: the 33 core operations (docs/design/api.md, "Operations") plus the
 deprecated `POST /messages/to_chat_name`. Each calls the public method against
 a mocked transport answering a valid body, captures the request and validates
 it with openapi-core (`tests/_openapi.py`). `to_chat_name` is gone from the
@@ -308,7 +308,8 @@ CASES = [
     Case("DELETE /webhooks/{webhook_id}", lambda tl: tl.webhooks.delete(789456), None),
 ]
 
-#: API.md §5.0 rows 1-33 and L1, written out: the cases must cover exactly these.
+#: The operations table of docs/design/api.md (1-33 and L1), written out:
+#: the cases must cover exactly these.
 EXPECTED_OPERATIONS = {
     "GET /chats",
     "GET /chats/{chat_id}",

@@ -27,8 +27,8 @@ from .resources.whatsapp_accounts import WhatsAppAccounts
 __all__ = ["DEFAULT_BASE_URL", "TimelinesClient"]
 
 DEFAULT_BASE_URL = "https://app.timelines.ai/integrations/api"
-#: Defaults sized to the ~2 requests/s per workspace observed in production
-#: (API.md §3.1): sustained faster traffic only earns 429s and backoff. See README.
+#: Defaults sized to the ~2 requests/s per workspace observed in production: sustained
+#: faster traffic only earns 429s and backoff (docs/design/api.md, "Rate limits").
 DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_REQUESTS_PER_SECOND = 2.0
 DEFAULT_SEND_INTERVAL = 2.0

@@ -27,7 +27,7 @@ def parse_timestamp(value: object) -> datetime | None:
     """`"2024-01-08 10:35:18 +0200"` (or ISO 8601) to an aware datetime; `""`/`None` to `None`.
 
     `datetime.fromisoformat` reads the API's format as is on Python 3.11+ and is
-    much faster than `strptime` (PERFORMANCE.md). A timestamp without an offset
+    much faster than `strptime`. A timestamp without an offset
     is taken as UTC.
     """
     if value is None or value == "":

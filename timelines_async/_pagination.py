@@ -6,7 +6,7 @@ Two page sources feed one `Pager`:
   set of worker tasks reads the following pages ahead, a bounded window beyond
   what the caller has consumed, and pages are yielded strictly in order.
   Long-lived workers rather than a task per page: bursts of new tasks make
-  httpcore's pool bookkeeping retry (PERFORMANCE.md).
+  httpcore's pool bookkeeping retry (docs/design/performance.md).
 - `cursor_pages` (messages): each page asks for what comes after the last item
   of the previous one, so pages are read one after another.
 
@@ -159,8 +159,7 @@ async def numbered_pages(
 
     The workers may run up to twice `concurrency` pages beyond the one the caller
     waits for: with a window only as wide as the workers, one slow page leaves
-    the others idle (measured: 1.29x the latency limit at concurrency 8 over
-    loopback, 1.19x with the wider window, benchmarks P1).
+    the others idle (benchmark P1 in benchmarks/RESULTS.md).
     """
     first = await fetch(1)
     yield first

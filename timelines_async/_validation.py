@@ -1,7 +1,7 @@
 """Input checks that run before any request leaves the machine.
 
 Each raises `InvalidRequestError` naming the argument at fault. The limits are
-the API's own (API.md §7.7); catching them here saves a round trip and, for
+the API's own (docs/design/api.md, "Field limits"); catching them here saves a round trip and, for
 sends, a message that would never go out.
 """
 

@@ -1,6 +1,6 @@
 """Send spacing shared by every process and machine that uses one token, kept in Redis.
 
-The API spaces WhatsApp sends about 2 s apart per workspace (API.md §3.2). The
+The API spaces WhatsApp sends about 2 s apart per workspace (docs/design/api.md). The
 default limiter only knows about its own process; with several workers sharing
 a token, give each client a `RedisSendLimiter` on the same key:
 

@@ -1,4 +1,7 @@
-"""Every route of the fake in raw HTTP: envelopes, status codes and semantics (API.md)."""
+"""Every route of the fake in raw HTTP: envelopes, status codes and semantics.
+
+The API behaviour they follow is described in docs/design/api.md.
+"""
 
 from __future__ import annotations
 

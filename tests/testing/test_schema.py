@@ -71,7 +71,7 @@ def operation_of(document: dict[str, Any], request: httpx.Request) -> tuple[str,
 
 
 def core_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
-    """The 33 core operations: everything but WABA, templates and /v2 (API.md)."""
+    """The 33 core operations: everything but WABA, templates and /v2 (docs/design/api.md)."""
     return {
         (method.upper(), template)
         for template, item in document["paths"].items()

@@ -9,7 +9,7 @@ from .._validation import check_text
 
 __all__ = ["MAX_URL", "check_http_url"]
 
-#: The API's limit for webhook URLs (API.md §7.7), used for every URL we send.
+#: The API's limit for webhook URLs, used for every URL we send.
 MAX_URL = 4096
 
 

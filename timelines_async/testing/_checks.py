@@ -1,6 +1,6 @@
 """Input checks as the API makes them: each failure is a 400 `validation_error` naming its field.
 
-The limits are the API's own (API.md §7.7); a NUL character is refused
+The limits are the API's own (docs/design/api.md, "Field limits"); a NUL character is refused
 anywhere, in a body or a query.
 """
 

@@ -270,7 +270,7 @@ class Api:
                     high = min(high, position)
         indexes = range(low, high) if order == "asc" else range(high - 1, low - 1, -1)
         after, before = bounds.get("after"), bounds.get("before")
-        # `page` is undocumented on messages but used by peers (API.md §4): skip whole pages.
+        # `page` is undocumented on messages but used by other clients: skip whole pages.
         skip = (page_number(query) - 1) * PAGE_SIZE
         page: list[MessageRecord] = []
         has_more = False

@@ -38,7 +38,7 @@ __all__ = ["Attachment", "WorkspaceState", "clean_phone", "international_phone"]
 PAGE_SIZE = 50
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
 _PHONE_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}")
-#: Without a `+`, a number must be long enough to carry a country code (API.md §7.5).
+#: Without a `+`, a number must be long enough to carry a country code.
 _PHONE_DIGITS = re.compile(r"[1-9]\d{10,14}")
 _LISTING_CACHE_SIZE = 32
 
