@@ -392,8 +392,10 @@ async def test_send_by_chat_id_jid_and_chat_name(
     http: httpx.AsyncClient, fake: FakeTimelines
 ) -> None:
     chat = next(c for c in fake.chats.values() if not c.is_group)
+    number = fake.workspace.account(chat.whatsapp_account_id).phone
     await http.post(f"/chats/{chat.id}/messages", json={"text": "one"})
-    await http.post("/messages/to_jid", json={"jid": chat.jid, "text": "two"})
+    to_jid = {"jid": chat.jid, "text": "two", "whatsapp_account_phone": number}
+    await http.post("/messages/to_jid", json=to_jid)
     await http.post("/messages/to_chat_name", json={"chat_name": chat.name, "text": "three"})
     assert [(m.chat_id, m.text) for m in fake.sent] == [
         (chat.id, "one"),

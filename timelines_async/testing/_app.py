@@ -26,7 +26,7 @@ from ._checks import check_query
 from ._clock import FakeClock
 from ._events import EventCallback, EventHub
 from ._faults import FaultInjector, Faults
-from ._records import ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
+from ._records import AccountRecord, ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
 from ._routes import DOWNLOAD_PATH, Api
 from ._state import WorkspaceState, international_phone
 from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
@@ -54,6 +54,9 @@ class FakeTimelines:
     ASGI app (`uvicorn` or `timelines-async fake-server`).
 
     - `seed`, `chats`: the seeded workspace (histories are generated lazily).
+      It has three WhatsApp numbers; `shared_contacts` is the share of direct
+      chats that are with a contact who also has a chat on another number
+      (0 by default: each contact on one number).
     - `token`: the bearer token accepted; others get 401 (`plain_text_401`
       answers a plain-text `Unauthorized` instead of the JSON envelope).
     - `send_interval`: sends closer together on the fake's clock get 429.
@@ -86,9 +89,12 @@ class FakeTimelines:
         clock: Callable[[], float] = time.monotonic,
         webhook_client: httpx.AsyncClient | None = None,
         failing_phones: Iterable[str] = (),
+        shared_contacts: float = 0.0,
     ) -> None:
         if chats < 0:
             raise ValueError("chats must be >= 0")
+        if not 0.0 <= shared_contacts <= 1.0:
+            raise ValueError("shared_contacts must be a share between 0 and 1")
         if send_interval < 0 or latency < 0 or credits < 0 or max_upload_size < 0:
             raise ValueError("send_interval, latency, credits and max_upload_size must be >= 0")
         if request_rate is not None and request_rate <= 0:
@@ -118,6 +124,7 @@ class FakeTimelines:
             status_delays=status_delays,
             send_interval=send_interval,
             on_event=self._hub.emit,
+            shared_contacts=shared_contacts,
         )
         self._hub.space = self._space
         for phone in failing_phones:
@@ -181,6 +188,13 @@ class FakeTimelines:
         """The chat's messages, oldest first, notes included."""
         return list(self._space.history(self._space.chat(chat_id)))
 
+    def chats_with(self, phone: str) -> list[ChatRecord]:
+        """The contact's chats on every number of the workspace, most recently active first."""
+        number = international_phone(phone)
+        if number is None:
+            raise ValueError(f"{phone!r} is not an international phone number")
+        return self._space.direct_chats(number)
+
     def message(self, uid: str) -> MessageRecord:
         return self._space.message(uid)
 
@@ -214,17 +228,24 @@ class FakeTimelines:
         return self._space.receive(self._space.chat(chat_id), text, sender_name=sender_name)
 
     def receive_message_from(
-        self, phone: str, text: str, *, name: str | None = None
+        self,
+        phone: str,
+        text: str,
+        *,
+        name: str | None = None,
+        whatsapp_account_phone: str | None = None,
     ) -> MessageRecord:
         """Simulate an incoming message from a phone number, opening a chat if there is none.
 
-        A new chat belongs to the default account and fires `chat:new` and
-        `chat:incoming:new` before the message's events.
+        It arrives on the number `whatsapp_account_phone` (default: the
+        account sends go out from by default), in the contact's chat on that
+        number. A new chat fires `chat:new` and `chat:incoming:new` before the
+        message's events.
         """
         number = international_phone(phone)
         if number is None:
             raise ValueError(f"{phone!r} is not an international phone number")
-        account = self._space.default_account()
+        account = self._receiving_account(whatsapp_account_phone)
         chat = self._space.direct_chat(number, account)
         if chat is None:
             jid = number[1:] + "@s.whatsapp.net"
@@ -232,6 +253,15 @@ class FakeTimelines:
             self._space.fire("chat:new", chat)
             self._space.fire("chat:incoming:new", chat)
         return self._space.receive(chat, text, sender_name=name)
+
+    def _receiving_account(self, phone: str | None) -> AccountRecord:
+        if phone is None:
+            return self._space.default_account()
+        number = international_phone(phone)
+        account = None if number is None else self._space.account_by_phone(number)
+        if account is None:
+            raise ValueError(f"{phone!r} is not a WhatsApp number of this workspace")
+        return account
 
     async def deliver_webhooks(self) -> None:
         """POST the queued webhook deliveries now (requests do it as they finish)."""

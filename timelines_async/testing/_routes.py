@@ -393,14 +393,21 @@ class Api:
         phone = international_phone(raw)
         if phone is None:
             raise field_error("whatsapp_account_phone", "invalid phone number format")
-        for account in self.space.accounts:
-            if account.phone == phone:
-                return account
+        account = self.space.account_by_phone(phone)
+        if account is not None:
+            return account
         raise ApiFailure(
             404, f"WhatsApp account with phone {raw} not found in the workspace", "not_found"
         )
 
     def send_to_phone(self, request: Request, args: tuple[str, ...]) -> Response:
+        """A send to the contact's chat on the sending number, created if there is none.
+
+        The sending number is `whatsapp_account_phone`, else the most recently
+        connected account (the API's documented default): with several numbers,
+        a send without one goes to that account's chat with the contact, even
+        when the contact's chat on another number is more recently active.
+        """
         body = json_object(request)
         raw_phone = required_string(body, "phone", 64)
         phone = international_phone(raw_phone)
@@ -429,7 +436,7 @@ class Api:
         body = json_object(request)
         jid = required_string(body, "jid", 256, allow_empty=False)
         account = self._sender(body)
-        chat = self.space.chat_by_jid(jid)
+        chat = self._jid_chat(jid, account)
         text, attachment, label, reply_to = self._common_send_fields(body, chat)
         if chat is None:
             user, _, server = jid.partition("@")
@@ -443,6 +450,12 @@ class Api:
             chat, text=text, attachment=attachment, label=label, reply_to=reply_to
         )
         return self._sent(message)
+
+    def _jid_chat(self, jid: str, account: AccountRecord) -> ChatRecord | None:
+        """A group by its JID; a contact's JID names its chat on the sending number."""
+        if jid.endswith("@s.whatsapp.net"):
+            return self.space.direct_chat("+" + jid.partition("@")[0], account)
+        return self.space.chat_by_jid(jid)
 
     def send_to_chat_name(self, request: Request, args: tuple[str, ...]) -> Response:
         body = json_object(request)

@@ -187,9 +187,17 @@ def seed_chats(
     *,
     accounts: Sequence[AccountRecord],
     teammates: Sequence[TeammateRecord],
+    shared_contacts: float = 0.0,
 ) -> list[ChatRecord]:
-    """`count` chats: about one in ten a group, the rest direct chats with unique names."""
+    """`count` chats: about one in ten a group, the rest direct chats with unique names.
+
+    With `shared_contacts`, that share of the direct chats is a second (or third)
+    chat with an earlier contact, on another of the workspace's numbers. Those
+    draws come from a generator of their own, so every other chat is the same
+    as without them.
+    """
     rng = random.Random(seed * 7919 + 1)
+    sharing = _ContactSharing(random.Random(seed * 7919 + 2), shared_contacts, accounts)
     chats: list[ChatRecord] = []
     names: set[str] = set()
     direct: list[ChatRecord] = []
@@ -216,6 +224,7 @@ def seed_chats(
         else:
             name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
             phone = _phone(rng)
+            name, phone, account = sharing.contact(name, phone, account)
             jid = phone[1:] + "@s.whatsapp.net"
         unique = name
         suffix = 2
@@ -255,6 +264,40 @@ def seed_chats(
         if not is_group:
             direct.append(chat)
     return chats
+
+
+class _ContactSharing:
+    """Decides which new direct chats are with a contact already seen on another number."""
+
+    def __init__(self, rng: random.Random, share: float, accounts: Sequence[AccountRecord]) -> None:
+        self._rng = rng
+        self._share = share if len(accounts) > 1 else 0.0
+        self._accounts = accounts
+        #: contact phone -> (name, ids of the accounts that have a chat with it)
+        self._contacts: dict[str, tuple[str, set[str]]] = {}
+        self._phones: list[str] = []
+
+    def contact(
+        self, name: str, phone: str, account: AccountRecord
+    ) -> tuple[str, str, AccountRecord]:
+        """The (name, phone, account) of the next direct chat: the drawn one, or a shared one."""
+        if self._share and self._contacts and self._rng.random() < self._share:
+            shared = self._shared()
+            if shared is not None:
+                name, phone, account = shared
+        if phone not in self._contacts:
+            self._contacts[phone] = (name, set())
+            self._phones.append(phone)
+        self._contacts[phone][1].add(account.id)
+        return name, phone, account
+
+    def _shared(self) -> tuple[str, str, AccountRecord] | None:
+        phone = self._phones[self._rng.randrange(len(self._phones))]
+        name, taken = self._contacts[phone]
+        free = [account for account in self._accounts if account.id not in taken]
+        if not free:
+            return None
+        return name, phone, free[self._rng.randrange(len(free))]
 
 
 def seed_history(

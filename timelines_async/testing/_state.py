@@ -82,6 +82,7 @@ class WorkspaceState:
         status_delays: tuple[float, float, float],
         send_interval: float,
         on_event: EventSink,
+        shared_contacts: float = 0.0,
     ) -> None:
         self.seed = seed
         self.clock = clock
@@ -97,7 +98,13 @@ class WorkspaceState:
         self._by_jid: dict[str, ChatRecord] = {}
         self._by_name: dict[str, ChatRecord] = {}
         self._direct_by_phone: dict[str, list[ChatRecord]] = {}
-        for chat in seed_chats(seed, chats, accounts=self.accounts, teammates=self.teammates):
+        for chat in seed_chats(
+            seed,
+            chats,
+            accounts=self.accounts,
+            teammates=self.teammates,
+            shared_contacts=shared_contacts,
+        ):
             self._index(chat)
         self._next_chat_id = FIRST_CHAT_ID + chats
         self._message_chat: dict[str, ChatRecord] = {}
@@ -123,6 +130,13 @@ class WorkspaceState:
             if account.id == account_id:
                 return account
         raise KeyError(account_id)
+
+    def account_by_phone(self, phone: str) -> AccountRecord | None:
+        """The workspace's WhatsApp account with this number, if any."""
+        for account in self.accounts:
+            if account.phone == phone:
+                return account
+        return None
 
     def default_account(self) -> AccountRecord:
         """The most recently connected active account: the API's default sender."""
@@ -449,6 +463,10 @@ class WorkspaceState:
             if chat.whatsapp_account_id == account.id:
                 return chat
         return None
+
+    def direct_chats(self, phone: str) -> list[ChatRecord]:
+        """The contact's chats on every number, most recently active first."""
+        return sorted(self._direct_by_phone.get(phone, ()), key=_order_key)
 
     def add_webhook(self, event_type: str, url: str, enabled: bool) -> WebhookRecord:
         """Idempotent on (event_type, url): an existing one is re-enabled or restored."""
