@@ -343,11 +343,15 @@ def _row(values: tuple[Any, ...]) -> JournalRow:
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; `_transaction` makes each one explicit.
     db = sqlite3.connect(path, isolation_level=None)
-    # A rollback journal with synchronous=FULL: COMMIT returns only once the change
-    # is on disk, so the `sending` row exists before the request can leave.
-    db.execute("PRAGMA journal_mode = DELETE")
-    db.execute("PRAGMA synchronous = FULL")
-    db.execute("PRAGMA busy_timeout = 5000")
+    try:
+        # A rollback journal with synchronous=FULL: COMMIT returns only once the change
+        # is on disk, so the `sending` row exists before the request can leave.
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA busy_timeout = 5000")
+    except BaseException:
+        db.close()  # a file that is not a database: leave no connection behind
+        raise
     return db
 
 
