@@ -1,12 +1,21 @@
-"""Every Python snippet in README.md runs, as written, against the fake server over HTTP.
+"""Every Python code block of README.md and docs/**/*.md runs, as written, against the fake.
 
-Each snippet runs in its own subprocess with `TIMELINES_API_TOKEN` and
-`TIMELINES_BASE_URL` pointing at a fresh seeded fake on 127.0.0.1, so the
-README shows exactly the code a user would run against the real API. A snippet
-that defines pytest tests is run with pytest. A snippet may be preceded by a
-`<!-- readme-test: ... -->` line asking for what it needs: `env NAME=VALUE ...`
-for extra environment, `redis` for a real redis-server (its URL in `REDIS_URL`).
-The repository root is on `PYTHONPATH`, as it is for a reader in a checkout.
+Each block runs in its own subprocess with `TIMELINES_API_TOKEN` and
+`TIMELINES_BASE_URL` pointing at a fresh seeded fake on 127.0.0.1, so a page
+shows exactly the code a user would run against the real API. A block that
+defines pytest tests is run with pytest. The repository root is on
+`PYTHONPATH`, as it is for a reader in a checkout. A block made only of an
+include (`--8<-- "examples/..."`) is the example itself, run by
+tests/test_examples.py.
+
+A block may be preceded by `<!-- test: ... -->` saying what it needs:
+
+- `fake KEY=VALUE ...`: the fake's arguments (`chats=5`, `send_interval=0`);
+  without it, a small fake (`DEFAULT_FAKE`): the client paces requests at 2 a
+  second, so a snippet that walks a big workspace is a slow snippet;
+- `env NAME=VALUE ...`: extra environment;
+- `redis`: a real redis-server, its URL in `REDIS_URL`;
+- `skip`: not run.
 """
 
 from __future__ import annotations
@@ -16,7 +25,11 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,59 +37,160 @@ from tests._redis_server import RedisServer, require_redis_server
 from timelines_async.testing import FakeTimelines, serve_http
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+DEFAULT_FAKE: dict[str, Any] = {"seed": 7, "chats": 3}
 _BLOCK = re.compile(
-    r"(?:<!-- readme-test: (?P<needs>[^>]*?) -->\s*\n)?```python\n(?P<code>.*?)```", re.DOTALL
+    r"(?:<!-- (?:readme-)?test: (?P<needs>[^>]*?) -->\s*\n)?```python\n(?P<code>.*?)```", re.DOTALL
 )
 
 
-def _snippets() -> list[tuple[str, str, list[str]]]:
-    text = README.read_text(encoding="utf-8")
+@dataclass(frozen=True)
+class Needs:
+    """What a block's directive asks for."""
+
+    fake: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    redis: bool = False
+    skip: bool = False
+
+
+def parse_needs(directive: str) -> Needs:
+    """`fake chats=5 env NAME=VALUE redis` to `Needs`; an unknown word is an error."""
+    fake: dict[str, Any] = {}
+    env: dict[str, str] = {}
+    flags: set[str] = set()
+    section: str | None = None
+    for token in directive.split():
+        key, is_setting, value = token.partition("=")
+        if token in ("fake", "env"):
+            section = token
+        elif token in ("redis", "skip"):
+            flags.add(token)
+        elif is_setting and section == "fake":
+            fake[key] = _literal(value)
+        elif is_setting and section == "env":
+            env[key] = value
+        else:
+            raise ValueError(f"unknown word {token!r} in snippet directive {directive!r}")
+    return Needs(fake, env, redis="redis" in flags, skip="skip" in flags)
+
+
+def _literal(value: str) -> Any:
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(value)
+    return value
+
+
+def _snippets() -> list[tuple[str, str, Needs]]:
     found = []
-    for match in _BLOCK.finditer(text):
-        line = text.count("\n", 0, match.start("code")) + 1
-        found.append((f"README.md:{line}", match["code"], (match["needs"] or "").split()))
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for match in _BLOCK.finditer(text):
+            if match["code"].lstrip().startswith("--8<--"):
+                continue
+            line = text.count("\n", 0, match.start("code")) + 1
+            where = f"{page.relative_to(ROOT)}:{line}"
+            found.append((where, match["code"], parse_needs(match["needs"] or "")))
     return found
 
 
 SNIPPETS = _snippets()
 
 
-def test_the_readme_has_snippets() -> None:
-    """Guards the extraction itself: a README without Python snippets would pass vacuously."""
-    assert len(SNIPPETS) >= 5
+def test_the_pages_have_snippets() -> None:
+    """Guards the extraction itself: pages without Python snippets would pass vacuously."""
+    assert len(SNIPPETS) >= 30
+    assert {where.split(":")[0] for where, _, _ in SNIPPETS} >= {"README.md", "docs/index.md"}
+
+
+def test_a_directive_names_what_a_snippet_needs() -> None:
+    needs = parse_needs("fake chats=5 send_interval=0.5 env SECRET=a=b redis")
+    assert needs == Needs({"chats": 5, "send_interval": 0.5}, {"SECRET": "a=b"}, redis=True)
+    with pytest.raises(ValueError, match="chats=5"):
+        parse_needs("chats=5")
+
+
+#: Snippets run this many at a time: most of a snippet's time is the client's
+#: pacing and spacing sleeps, which overlap.
+CONCURRENT = 6
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[str | None]]]:
+    """Every selected snippet started at once (a few at a time); each test waits for its own."""
+    selected = {
+        item.callspec.params["where"]
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and item.originalname == "test_snippet_runs"
+        and hasattr(item, "callspec")
+    }
+    with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+        futures = {
+            where: pool.submit(_run_snippet, where, code, needs, tmp_path_factory.mktemp("snippet"))
+            for where, code, needs in SNIPPETS
+            if where in selected and not needs.skip
+        }
+        yield futures
+        for future in futures.values():
+            future.cancel()
 
 
 @pytest.mark.parametrize(("where", "code", "needs"), SNIPPETS, ids=[w for w, _, _ in SNIPPETS])
-def test_snippet_runs(where: str, code: str, needs: list[str], tmp_path: Path) -> None:
+def test_snippet_runs(
+    where: str, code: str, needs: Needs, outcomes: dict[str, Future[str | None]]
+) -> None:
+    if needs.skip:
+        pytest.skip(f"{where} is marked skip")
+    failure = outcomes[where].result(timeout=300)
+    assert failure is None, failure
+
+
+def _run_snippet(where: str, code: str, needs: Needs, tmp_path: Path) -> str | None:
+    """Run one snippet against its own fake; what went wrong, or None."""
     with contextlib.ExitStack() as stack:
-        extra_env = dict(item.split("=", 1) for item in needs if "=" in item)
-        if "redis" in needs:
+        extra_env = dict(needs.env)
+        if needs.redis:
             server = stack.enter_context(RedisServer(require_redis_server()))
             extra_env["REDIS_URL"] = server.url
-        _run_snippet(where, code, extra_env, tmp_path)
-
-
-def _run_snippet(where: str, code: str, extra_env: dict[str, str], tmp_path: Path) -> None:
-    fake = FakeTimelines(seed=7, chats=60)
-    is_test_module = re.search(r"^(async )?def test_", code, re.MULTILINE) is not None
-    script = tmp_path / ("test_snippet.py" if is_test_module else "snippet.py")
-    script.write_text(code, encoding="utf-8")
-    command = (
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
-        if is_test_module
-        else [sys.executable, str(script)]
-    )
-    with serve_http(fake) as base_url:
-        env = {
-            **os.environ,
-            "TIMELINES_API_TOKEN": fake.token,
-            "TIMELINES_BASE_URL": base_url,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            **extra_env,
-        }
+        fake = FakeTimelines(**{**DEFAULT_FAKE, **needs.fake})
+        base_url = stack.enter_context(serve_http(fake))
         result = subprocess.run(
-            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+            _command(code, tmp_path),
+            cwd=tmp_path,
+            env=_environment(fake.token, base_url, extra_env),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
-    assert result.returncode == 0, f"{where} failed:\n{result.stdout}\n{result.stderr}"
-    assert fake.token not in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        return f"{where} failed:\n{output}"
+    if fake.token in output:
+        return f"{where} printed the token"
+    return None
+
+
+def _command(code: str, tmp_path: Path) -> list[str]:
+    """Python for a script, pytest for a block that defines tests."""
+    if re.search(r"^(async )?def test_", code, re.MULTILINE):
+        script = tmp_path / "test_snippet.py"
+        script.write_text(code, encoding="utf-8")
+        return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
+    script = tmp_path / "snippet.py"
+    script.write_text(code, encoding="utf-8")
+    return [sys.executable, str(script)]
+
+
+def _environment(token: str, base_url: str, extra: dict[str, str]) -> dict[str, str]:
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {
+        **os.environ,
+        "TIMELINES_API_TOKEN": token,
+        "TIMELINES_BASE_URL": base_url,
+        "PYTHONPATH": pythonpath,
+        **extra,
+    }
