@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests lint types bench reliability`."""
+"""Developer sessions: `nox -s tests lint types bench reliability docs`."""
 
 from __future__ import annotations
 
@@ -45,3 +45,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks as ratios measured in one run; writes benchmarks/RESULTS.md."""
     session.install("-e", ".[dev,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The documentation site into site/, strictly: a broken link or reference fails."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})

@@ -27,9 +27,7 @@ PLOT = "export_concurrency.png"
 
 def on_files(files: Files, config: Any, **_: Any) -> Files:
     """The benchmark plot, served beside the performance page that shows it."""
-    files.append(
-        File.generated(config, f"guide/{PLOT}", abs_src_path=str(RESULTS.parent / PLOT))
-    )
+    files.append(File.generated(config, f"guide/{PLOT}", abs_src_path=str(RESULTS.parent / PLOT)))
     return files
 
 
