@@ -48,8 +48,8 @@ def make_core(
     sleep: RecordingSleep | None = None,
     base_url: str = BASE,
     token: str = TOKEN,
-    backoff_base: float = 0.5,
-    backoff_cap: float = 30.0,
+    retry_base_delay: float = 0.5,
+    retry_max_delay: float = 30.0,
 ) -> HTTPCore:
     transport = (
         mock if isinstance(mock, httpx.MockTransport) else httpx.MockTransport(mock.async_handler)
@@ -64,8 +64,8 @@ def make_core(
         send_limiter=send_limiter or InProcessSendLimiter(0),
         http_client=httpx.AsyncClient(transport=transport),
         sleep=sleep or RecordingSleep(),
-        backoff_base=backoff_base,
-        backoff_cap=backoff_cap,
+        retry_base_delay=retry_base_delay,
+        retry_max_delay=retry_max_delay,
     )
 
 

@@ -13,10 +13,9 @@ from timelines_async._client import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_REQUESTS_PER_SECOND,
-    DEFAULT_RETRY_BASE_DELAY,
-    DEFAULT_RETRY_MAX_DELAY,
     DEFAULT_SEND_INTERVAL,
 )
+from timelines_async._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
 from timelines_async.resources.chats import Chats
 from timelines_async.resources.labels import Labels
 from timelines_async.resources.messages import Messages

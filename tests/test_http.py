@@ -21,7 +21,7 @@ from timelines_async import (
     TransportError,
     UnexpectedResponseError,
 )
-from timelines_async._http import HTTPCore
+from timelines_async._http import HTTPCore, _Call
 from timelines_async._limits import InProcessSendLimiter
 from timelines_async._retry import RequestKind
 
@@ -34,7 +34,7 @@ async def test_every_request_carries_the_bearer_token() -> None:
     mock = router()
     route = mock.get("/workspace").mock(return_value=ok({"plan": "pro"}))
     core = make_core(mock)
-    assert await core.request("GET", "/workspace") == {"plan": "pro"}
+    assert await core.request(_Call("GET", "/workspace")) == {"plan": "pro"}
     assert route.calls.last.request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
@@ -48,8 +48,8 @@ async def test_paths_are_joined_without_a_trailing_slash(base_url: str) -> None:
         return ok({"has_more_pages": False, "chats": []})
 
     core = make_core(httpx.MockTransport(handler), base_url=base_url)
-    await core.request("GET", "/chats", params={"page": "1"})
-    await core.request("GET", "/chats/12/labels")
+    await core.request(_Call("GET", "/chats", params={"page": "1"}))
+    await core.request(_Call("GET", "/chats/12/labels"))
     assert seen == [f"{BASE}/chats?page=1", f"{BASE}/chats/12/labels"]
 
 
@@ -63,14 +63,14 @@ async def test_paths_are_joined_without_a_trailing_slash(base_url: str) -> None:
 async def test_an_ok_envelope_without_data_gives_none(body: dict[str, object]) -> None:
     mock = router()
     mock.delete("/files/abc").mock(return_value=httpx.Response(200, json=body))
-    assert await make_core(mock).request("DELETE", "/files/abc") is None
+    assert await make_core(mock).request(_Call("DELETE", "/files/abc")) is None
 
 
 async def test_an_empty_2xx_body_gives_none() -> None:
     """Some DELETEs answer 200 with no content at all."""
     mock = router()
     mock.delete("/webhooks/7").mock(return_value=httpx.Response(200))
-    assert await make_core(mock).request("DELETE", "/webhooks/7") is None
+    assert await make_core(mock).request(_Call("DELETE", "/webhooks/7")) is None
 
 
 @pytest.mark.parametrize("status", [200, 201])
@@ -80,7 +80,7 @@ async def test_status_error_on_a_2xx_raises_api_error(status: int) -> None:
         return_value=httpx.Response(status, json={"status": "error", "message": "no account"})
     )
     with pytest.raises(APIError) as info:
-        await make_core(mock).request("POST", "/messages", json={})
+        await make_core(mock).request(_Call("POST", "/messages", json={}))
     assert info.value.status_code == status
     assert info.value.message == "no account"
 
@@ -107,7 +107,7 @@ async def test_error_status_maps_to_its_class(status: int, expected: type[APIErr
     mock = router()
     mock.get("/chats/1").mock(return_value=error(status, "nope", error_code="some_code"))
     with pytest.raises(expected) as info:
-        await make_core(mock, max_retries=0).request("GET", "/chats/1")
+        await make_core(mock, max_retries=0).request(_Call("GET", "/chats/1"))
     assert type(info.value) is expected
     assert info.value.status_code == status
 
@@ -121,7 +121,7 @@ async def test_quota_exceeded_maps_by_error_code_whatever_the_status(status: int
     )
     sleep = RecordingSleep()
     with pytest.raises(QuotaExceededError) as info:
-        await make_core(mock, max_retries=3, sleep=sleep).request("GET", "/workspace")
+        await make_core(mock, max_retries=3, sleep=sleep).request(_Call("GET", "/workspace"))
     assert info.value.error_code == "quota_exceeded"
     assert info.value.status_code == status
     assert route.call_count == 1
@@ -142,7 +142,7 @@ async def test_any_401_is_an_authentication_error(response: httpx.Response) -> N
     mock = router()
     mock.get("/workspace").mock(return_value=response)
     with pytest.raises(AuthenticationError) as info:
-        await make_core(mock).request("GET", "/workspace")
+        await make_core(mock).request(_Call("GET", "/workspace"))
     assert info.value.status_code == 401
 
 
@@ -164,7 +164,7 @@ async def test_a_body_that_is_not_the_envelope_is_unexpected(
     mock = router()
     mock.get("/chats").mock(return_value=response)
     with pytest.raises(UnexpectedResponseError) as info:
-        await make_core(mock).request("GET", "/chats")
+        await make_core(mock).request(_Call("GET", "/chats"))
     assert info.value.status_code == status
     assert "envelope" in str(info.value)
 
@@ -173,7 +173,7 @@ async def test_a_5xx_with_an_html_body_is_still_a_server_error() -> None:
     mock = router()
     mock.get("/chats").mock(return_value=httpx.Response(500, html="<h1>Bad gateway</h1>"))
     with pytest.raises(ServerError) as info:
-        await make_core(mock).request("GET", "/chats")
+        await make_core(mock).request(_Call("GET", "/chats"))
     assert info.value.status_code == 500
 
 
@@ -186,7 +186,7 @@ async def test_a_429_with_the_non_standard_rate_limit_body_is_a_rate_limit_error
         )
     )
     with pytest.raises(RateLimitError) as info:
-        await make_core(mock, max_retries=0).request("GET", "/chats")
+        await make_core(mock, max_retries=0).request(_Call("GET", "/chats"))
     assert info.value.message == "Rate limit exceeded."
 
 
@@ -199,7 +199,7 @@ async def test_errors_carry_status_code_error_code_message_and_errors() -> None:
         )
     )
     with pytest.raises(BadRequestError) as info:
-        await make_core(mock).request("POST", "/webhooks", json={"url": "x"})
+        await make_core(mock).request(_Call("POST", "/webhooks", json={"url": "x"}))
     err = info.value
     assert (err.status_code, err.error_code, err.message) == (
         400,
@@ -216,7 +216,7 @@ async def test_errors_without_error_code_or_errors_have_none_and_empty() -> None
     mock = router()
     mock.get("/chats/5").mock(return_value=error(404, "Whatsapp chat_id 5 not found"))
     with pytest.raises(NotFoundError) as info:
-        await make_core(mock).request("GET", "/chats/5")
+        await make_core(mock).request(_Call("GET", "/chats/5"))
     assert info.value.error_code is None
     assert info.value.errors == []
 
@@ -242,7 +242,7 @@ async def test_httpx_exceptions_never_escape(exc: httpx.HTTPError) -> None:
     mock = router()
     mock.get("/chats").mock(side_effect=exc)
     with pytest.raises(TimelinesError) as info:
-        await make_core(mock, max_retries=1).request("GET", "/chats")
+        await make_core(mock, max_retries=1).request(_Call("GET", "/chats"))
     assert isinstance(info.value, TransportError)
     assert info.value.__cause__ is exc
     assert (info.value.method, info.value.path) == ("GET", "/chats")
@@ -273,7 +273,7 @@ async def test_idempotent_requests_are_retried_up_to_max_retries(
     )
     sleep = RecordingSleep()
     with pytest.raises(TimelinesError):
-        await make_core(mock, max_retries=3, sleep=sleep).request("GET", "/chats/1")
+        await make_core(mock, max_retries=3, sleep=sleep).request(_Call("GET", "/chats/1"))
     assert route.call_count == 4
     assert len(sleep.delays) == 3
 
@@ -283,9 +283,9 @@ async def test_backoff_stays_within_the_configured_base_and_cap() -> None:
     mock = router()
     mock.get("/chats/1").mock(return_value=httpx.Response(503, text="busy"))
     sleep = RecordingSleep()
-    core = make_core(mock, max_retries=8, sleep=sleep, backoff_base=0.01, backoff_cap=0.05)
+    core = make_core(mock, max_retries=8, sleep=sleep, retry_base_delay=0.01, retry_max_delay=0.05)
     with pytest.raises(ServerError):
-        await core.request("GET", "/chats/1")
+        await core.request(_Call("GET", "/chats/1"))
     assert len(sleep.delays) == 8
     assert all(0 <= d <= min(0.05, 0.01 * 2**n) for n, d in enumerate(sleep.delays))
 
@@ -299,7 +299,7 @@ async def test_idempotent_requests_succeed_after_transient_failures(
         side_effect=[failure, failure, ok({"labels": ["vip"]})]
     )
     core = make_core(mock, max_retries=2)
-    assert await core.request("PUT", "/chats/1/labels", json={"labels": ["vip"]}) == {
+    assert await core.request(_Call("PUT", "/chats/1/labels", json={"labels": ["vip"]})) == {
         "labels": ["vip"]
     }
     assert route.call_count == 3
@@ -314,7 +314,7 @@ async def test_definite_errors_are_not_retried(response: httpx.Response) -> None
     mock = router()
     route = mock.get("/chats/1").mock(return_value=response)
     with pytest.raises(APIError):
-        await make_core(mock, max_retries=3).request("GET", "/chats/1")
+        await make_core(mock, max_retries=3).request(_Call("GET", "/chats/1"))
     assert route.call_count == 1
 
 
@@ -329,7 +329,7 @@ async def test_retry_after_is_honoured(status: int) -> None:
         ]
     )
     sleep = RecordingSleep()
-    assert await make_core(mock, sleep=sleep).request("GET", "/workspace") == {"plan": "pro"}
+    assert await make_core(mock, sleep=sleep).request(_Call("GET", "/workspace")) == {"plan": "pro"}
     assert sleep.delays == [3.0, 1.5]
     assert route.call_count == 3
 
@@ -338,7 +338,7 @@ async def test_rate_limit_error_exposes_retry_after() -> None:
     mock = router()
     mock.get("/workspace").mock(return_value=error(429, "wait", headers={"Retry-After": "7"}))
     with pytest.raises(RateLimitError) as info:
-        await make_core(mock, max_retries=0).request("GET", "/workspace")
+        await make_core(mock, max_retries=0).request(_Call("GET", "/workspace"))
     assert info.value.retry_after == 7.0
 
 
@@ -347,7 +347,7 @@ async def test_backoff_grows_and_stays_within_its_ceilings_without_retry_after()
     mock.get("/chats/1").mock(return_value=error(503, "down"))
     sleep = RecordingSleep()
     with pytest.raises(ServerError):
-        await make_core(mock, max_retries=4, sleep=sleep).request("GET", "/chats/1")
+        await make_core(mock, max_retries=4, sleep=sleep).request(_Call("GET", "/chats/1"))
     ceilings = [0.5, 1.0, 2.0, 4.0]
     assert len(sleep.delays) == 4
     assert all(0.0 <= d <= c for d, c in zip(sleep.delays, ceilings, strict=True))
@@ -362,7 +362,7 @@ async def test_max_retries_zero_turns_retries_off(failure: httpx.Response | Exce
     )
     sleep = RecordingSleep()
     with pytest.raises(TimelinesError):
-        await make_core(mock, max_retries=0, sleep=sleep).request("GET", "/chats/1")
+        await make_core(mock, max_retries=0, sleep=sleep).request(_Call("GET", "/chats/1"))
     assert route.call_count == 1
     assert sleep.delays == []
 
@@ -383,7 +383,7 @@ async def test_idempotent_post_like_webhooks_is_retried(
     route = mock.post("/webhooks").mock(side_effect=[failure, ok({"id": 3})])
     core = make_core(mock)
     data = await core.request(
-        "POST", "/webhooks", json={"event_type": "chat:new"}, kind=RequestKind.IDEMPOTENT
+        _Call("POST", "/webhooks", json={"event_type": "chat:new"}, kind=RequestKind.IDEMPOTENT)
     )
     assert data == {"id": 3}
     assert route.call_count == 2
@@ -406,13 +406,13 @@ async def test_plain_post_is_retried_only_when_provably_not_taken(
     route = mock.post("/chats/1/notes").mock(side_effect=[failure, ok({"message_uid": "n1"})])
     core = make_core(mock)
     if retried:
-        assert await core.request("POST", "/chats/1/notes", json={"text": "x"}) == {
+        assert await core.request(_Call("POST", "/chats/1/notes", json={"text": "x"})) == {
             "message_uid": "n1"
         }
         assert route.call_count == 2
     else:
         with pytest.raises(TimelinesError):
-            await core.request("POST", "/chats/1/notes", json={"text": "x"})
+            await core.request(_Call("POST", "/chats/1/notes", json={"text": "x"}))
         assert route.call_count == 1
 
 
@@ -420,7 +420,7 @@ async def test_retries_are_logged_at_debug(caplog: pytest.LogCaptureFixture) -> 
     mock = router()
     mock.get("/chats/1").mock(side_effect=[error(503, "down"), ok({"id": 1})])
     with caplog.at_level("DEBUG", logger="timelines_async"):
-        await make_core(mock).request("GET", "/chats/1")
+        await make_core(mock).request(_Call("GET", "/chats/1"))
     assert any("retrying GET /chats/1" in r.getMessage() for r in caplog.records)
 
 
@@ -428,9 +428,9 @@ async def test_a_429_slows_the_request_pacer_and_successes_recover_it() -> None:
     mock = router()
     mock.get("/chats/1").mock(side_effect=[error(429, "slow"), ok({"id": 1}), ok({"id": 1})])
     core = make_core(mock, requests_per_second=1000.0)
-    await core.request("GET", "/chats/1")
+    await core.request(_Call("GET", "/chats/1"))
     assert core.pacer.rate == pytest.approx(1000.0 / 2 + 1000.0 / 20)
-    await core.request("GET", "/chats/1")
+    await core.request(_Call("GET", "/chats/1"))
     assert core.pacer.rate == pytest.approx(1000.0 / 2 + 2 * 1000.0 / 20)
 
 
@@ -443,7 +443,7 @@ async def test_a_caller_owned_http_client_is_not_closed() -> None:
             requests_per_second=None, max_retries=0,
             send_limiter=InProcessSendLimiter(0), http_client=mine,
         )  # fmt: skip
-        await core.request("GET", "/workspace")
+        await core.request(_Call("GET", "/workspace"))
         await core.aclose()
         assert not mine.is_closed
         assert (await mine.get(f"{BASE}/workspace")).status_code == 200  # still the owner's
@@ -458,7 +458,7 @@ async def test_an_unreadable_body_never_escapes_as_a_python_error(body: bytes) -
     mock = router()
     mock.get("/chats").mock(return_value=httpx.Response(200, content=body))
     with pytest.raises(UnexpectedResponseError):
-        await make_core(mock).request("GET", "/chats")
+        await make_core(mock).request(_Call("GET", "/chats"))
 
 
 @pytest.mark.parametrize(
@@ -476,7 +476,7 @@ async def test_a_request_httpx_cannot_build_is_an_invalid_request_and_nothing_is
     mock = router()
     route = mock.route().mock(return_value=ok({}))
     with pytest.raises(InvalidRequestError) as info:
-        await make_core(mock).request("POST", path, **kwargs)  # type: ignore[arg-type]
+        await make_core(mock).request(_Call("POST", path, **kwargs))  # type: ignore[arg-type]
     assert info.value.field == "request"
     assert route.call_count == 0
 
@@ -498,10 +498,11 @@ async def test_a_damaged_2xx_is_retried_only_when_a_repeat_is_harmless(
         side_effect=[httpx.Response(200, text='{"status": "ok", "da'), ok({"id": 1})]
     )
     core = make_core(mock)
+    call = _Call(method, "/thing") if kind is None else _Call(method, "/thing", kind=kind)
     if retried:
-        assert await core.request(method, "/thing", kind=kind) == {"id": 1}
+        assert await core.request(call) == {"id": 1}
         assert route.call_count == 2
     else:
         with pytest.raises(UnexpectedResponseError):
-            await core.request(method, "/thing", kind=kind)
+            await core.request(call)
         assert route.call_count == 1

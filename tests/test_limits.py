@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 
 import anyio
@@ -10,7 +11,9 @@ import httpx
 import pytest
 
 from timelines_async import InProcessSendLimiter, SendLimiter, TimelinesClient
+from timelines_async._http import _Call
 from timelines_async._limits import RequestPacer
+from timelines_async.testing import FakeTimelines
 
 from ._core_support import BASE, TOKEN, RecordingSleep, error, make_core, ok, router
 
@@ -57,7 +60,7 @@ async def test_max_concurrency_bounds_requests_in_flight(max_concurrency: int) -
     with anyio.fail_after(2):
         async with anyio.create_task_group() as tg:
             for _ in range(8):
-                tg.start_soon(core.request, "GET", "/chats/1")
+                tg.start_soon(core.request, _Call("GET", "/chats/1"))
             await settle()
             assert in_flight == max_concurrency  # the rest wait for a slot
             release.set()
@@ -165,7 +168,7 @@ async def test_the_pipeline_paces_requests_through_the_injected_sleep() -> None:
     sleep = RecordingSleep()
     core = make_core(mock, requests_per_second=10.0, sleep=sleep)
     for _ in range(4):
-        await core.request("GET", "/chats/1")
+        await core.request(_Call("GET", "/chats/1"))
     # the recorded sleeps never pass real time, so each start is 0.1 s after the previous
     assert len(sleep.delays) == 3
     assert sleep.delays == pytest.approx([0.1, 0.2, 0.3], abs=0.02)
@@ -175,7 +178,7 @@ async def test_the_pipeline_slows_the_pacer_on_429() -> None:
     mock = router()
     mock.get("/chats/1").mock(side_effect=[error(429, "slow"), ok({"id": 1})])
     core = make_core(mock, requests_per_second=4.0)
-    await core.request("GET", "/chats/1")
+    await core.request(_Call("GET", "/chats/1"))
     assert core.pacer.rate == pytest.approx(2.0 + 4.0 / 20)
 
 
@@ -273,6 +276,53 @@ async def test_send_interval_zero_turns_client_side_spacing_off() -> None:
             for i in range(30):
                 await tl.messages.send(chat_id=1, text=f"msg {i}")
     assert route.call_count == 30
+
+
+async def test_sends_reach_the_fake_send_interval_apart_with_other_requests_in_between() -> None:
+    """The send slot is taken after the pacer's wait, so the spacing holds where sends arrive.
+
+    A request just before a send (the quota check `send-bulk` makes, another
+    task's read) delays that send by a pacer step; had its send slot been taken
+    before that wait, the next send would arrive a step too soon and meet a 429.
+    """
+    interval = 0.1
+    # The fake's spacing a little under the client's, as the README advises: what reaches
+    # a server comes a few ms off the slots (the event loop runs other tasks in between).
+    fake = FakeTimelines(seed=0, chats=3, send_interval=interval - 0.01)  # 429 to closer sends
+    async with fake.client(send_interval=interval, requests_per_second=20, max_retries=0) as tl:
+        chat_id = min(fake.chats)
+
+        async def other_task_reads() -> None:
+            for _ in range(3):
+                await anyio.sleep(interval * 1.3)
+                await tl.chats.get(chat_id)
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(other_task_reads)
+                await tl.quotas.get()
+                for n in range(6):
+                    await tl.messages.send(chat_id=chat_id, text=f"message {n}")
+    assert [r.method for r in fake.requests].count("GET") == 4
+    assert [r.status for r in fake.requests] == [200] * 10
+    # When the fake took each send, on the clock its own 429 check reads.
+    gaps = [b.at - a.at for a, b in itertools.pairwise(fake.sent)]
+    assert min(gaps) >= interval - 0.005, gaps
+
+
+async def test_sends_waiting_for_their_slot_leave_the_concurrency_slots_to_reads() -> None:
+    """Sends queue before taking a concurrency slot: at most one holds a slot while it waits."""
+    fake = FakeTimelines(seed=0, chats=3)
+    async with fake.client(send_interval=1.0, max_concurrency=2) as tl:
+        chat_id = min(fake.chats)
+        async with anyio.create_task_group() as tg:
+            for n in range(4):
+                tg.start_soon(functools.partial(tl.messages.send, chat_id=chat_id, text=f"m{n}"))
+            await settle()  # the first send went out, the others wait for the send limiter
+            with anyio.fail_after(0.5):  # far below the next send slot
+                await tl.chats.get(chat_id)
+            tg.cancel_scope.cancel()
+    assert len(fake.sent) == 1
 
 
 class CountingLimiter:

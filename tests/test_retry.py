@@ -114,7 +114,10 @@ def test_backoff_delay_full_jitter_within_capped_ceiling(
     attempt: int, base: float, cap: float, ceiling: float
 ) -> None:
     rng = random.Random(1234)
-    delays = [backoff_delay(attempt, base=base, cap=cap, rng=rng) for _ in range(500)]
+    delays = [
+        backoff_delay(attempt, retry_base_delay=base, retry_max_delay=cap, rng=rng)
+        for _ in range(500)
+    ]
     assert all(0.0 <= d <= ceiling for d in delays)
     # full jitter: spread over the whole range, not clustered at the ceiling
     assert min(delays) < ceiling * 0.1
@@ -132,7 +135,7 @@ def test_backoff_delay_is_uniform_between_zero_and_ceiling(
         def random(self) -> float:
             return rng_value
 
-    assert backoff_delay(2, base=0.5, rng=Fixed()) == pytest.approx(expected)
+    assert backoff_delay(2, retry_base_delay=0.5, rng=Fixed()) == pytest.approx(expected)
 
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -190,7 +193,9 @@ def test_retry_delay_prefers_retry_after_over_backoff(
 def test_backoff_delay_is_always_within_zero_and_the_cap(
     attempt: int, base: float, cap: float, seed: int
 ) -> None:
-    delay = backoff_delay(attempt, base=base, cap=cap, rng=random.Random(seed))
+    delay = backoff_delay(
+        attempt, retry_base_delay=base, retry_max_delay=cap, rng=random.Random(seed)
+    )
     assert 0.0 <= delay <= min(cap, base * 2 ** min(attempt, 64))
 
 

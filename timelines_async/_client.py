@@ -13,7 +13,7 @@ import httpx
 from ._exceptions import ConfigurationError
 from ._http import HTTPCore
 from ._limits import InProcessSendLimiter, SendLimiter
-from ._retry import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP
+from ._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
 from .resources.chats import Chats
 from .resources.files import Files
 from .resources.labels import Labels
@@ -33,9 +33,6 @@ DEFAULT_MAX_CONCURRENCY = 4
 DEFAULT_REQUESTS_PER_SECOND = 2.0
 DEFAULT_SEND_INTERVAL = 2.0
 DEFAULT_MAX_RETRIES = 4
-#: Tests against the fake with faults shrink both (e.g. 0.005 and 0.3).
-DEFAULT_RETRY_BASE_DELAY = DEFAULT_BACKOFF_BASE
-DEFAULT_RETRY_MAX_DELAY = DEFAULT_BACKOFF_CAP
 
 
 class TimelinesClient:
@@ -119,8 +116,8 @@ class TimelinesClient:
             max_concurrency=max_concurrency,
             requests_per_second=requests_per_second,
             max_retries=max_retries,
-            backoff_base=retry_base_delay,
-            backoff_cap=retry_max_delay,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
             send_limiter=send_limiter or InProcessSendLimiter(send_interval),
             http_client=http_client,
         )

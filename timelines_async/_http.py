@@ -1,16 +1,15 @@
-"""The one place that calls httpx: pace -> send -> classify -> retry -> decode.
+"""The one place that calls httpx: wait -> send -> classify -> retry -> decode.
 
-`HTTPCore.request` runs every API call: it waits for a concurrency slot and the
-request pacer, sends, translates httpx exceptions (here and nowhere else),
-checks the JSON envelope, maps errors to the tree in `_exceptions`, and retries
-what `_retry.should_retry` allows. `HTTPCore.send` does the same for message
-sends, which first take a slot from the send limiter and turn every failure
-whose outcome is unknown into `SendOutcomeUnknown`.
+Resources describe an API call as one `_Call` value; `HTTPCore.request` runs it:
+it waits for a concurrency slot, the request pacer and (a send) the send
+limiter, sends, translates httpx exceptions (in `_httpx_errors`, and nowhere
+else), checks the JSON envelope, maps errors to the tree in `_exceptions`, and
+retries what `_retry.should_retry` allows. A send whose outcome is unknown ends
+in `_OutcomeUnknown`, which `messages` turns into the public `SendOutcomeUnknown`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -20,73 +19,78 @@ from collections.abc import (
     Awaitable,
     Callable,
     Generator,
+    Iterator,
     Mapping,
 )
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+import attrs
 import httpx
 
-from ._converter import structure
+from ._answers import damaged, decode_response
 from ._exceptions import (
     APIError,
-    AuthenticationError,
-    BadRequestError,
     ConfigurationError,
-    ConflictError,
     InvalidRequestError,
-    NotFoundError,
-    PayloadTooLargeError,
-    PermissionDeniedError,
-    QuotaExceededError,
-    RateLimitError,
-    SendOutcomeUnknown,
     ServerError,
     TransportError,
-    UnexpectedResponseError,
 )
 from ._limits import RequestPacer, SendLimiter
 from ._retry import (
-    DEFAULT_BACKOFF_BASE,
-    DEFAULT_BACKOFF_CAP,
+    DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_RETRY_MAX_DELAY,
     Failure,
     RequestKind,
-    parse_retry_after,
     retry_delay,
     should_retry,
 )
-from .models import SentMessage
 
-__all__ = ["HTTPCore", "error_from_response"]
+__all__ = ["HTTPCore"]
 
 logger = logging.getLogger("timelines_async")
 
-_STATUS_ERRORS: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    413: PayloadTooLargeError,
-    429: RateLimitError,
-}
-#: Statuses whose meaning does not depend on the body (a proxy's HTML page on a
-#: 502 is still a server error; a bare "Unauthorized" is still a 401).
-_STATUS_SPEAKS_FOR_ITSELF = frozenset({401, 413, 429})
 #: Failures before the request was written: the server cannot have acted on it.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Failures no retry can mend (a wrong URL, a malformed request).
 _NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
 
-_MISSING = object()
-
 #: A request body: bytes, text, or an async byte stream (a streamed multipart upload).
 Content = bytes | str | AsyncIterable[bytes]
 
 
+def _kind_of(call: _Call) -> RequestKind:
+    """A POST may create something on each repeat; every other method is idempotent."""
+    return RequestKind.UNSAFE if call.method == "POST" else RequestKind.IDEMPOTENT
+
+
+@attrs.frozen
+class _Call:
+    """One API call as the resources describe it; `HTTPCore.request` runs it."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] | None = None
+    json: object = None
+    content: Content | None = None
+    headers: Mapping[str, str] | None = None
+    kind: RequestKind = attrs.field(default=attrs.Factory(_kind_of, takes_self=True))
+
+
+class _OutcomeUnknown(Exception):
+    """A send that may or may not have been taken; the failure is chained as `__cause__`."""
+
+    def __init__(self, reason: str, attempted_at: datetime) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempted_at = attempted_at
+
+
 class _AttemptFailed(Exception):
+    """An httpx failure, judged by whether the request can have reached the server."""
+
     def __init__(self, failure: Failure, cause: httpx.HTTPError) -> None:
         super().__init__(str(cause))
         self.failure = failure
@@ -119,59 +123,23 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
-def _snippet(body: bytes, limit: int = 200) -> str:
-    text = body[:limit].decode("utf-8", "replace").strip()
-    return text + ("..." if len(body) > limit else "") if text else "(empty body)"
+@contextmanager
+def _httpx_errors(method: str, path: str) -> Iterator[None]:
+    """Translate httpx's exceptions, in the form of httpx's own `map_httpcore_exceptions`.
 
-
-def _decode_json(body: bytes) -> object:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, or absurdly nested
-        return _MISSING
-
-
-def error_from_response(
-    status: int, body: bytes, headers: Mapping[str, str], *, method: str, path: str
-) -> APIError:
-    """The error for an answer that is an error: a 4xx/5xx, or a 2xx whose envelope says `error`."""
-    payload = _decode_json(body)
-    envelope = payload if isinstance(payload, dict) else None
-    context: dict[str, Any] = {
-        "status_code": status,
-        "method": method,
-        "path": path,
-        "retry_after": parse_retry_after(headers.get("retry-after")),
-    }
-    if envelope is not None and ("message" in envelope or "status" in envelope):
-        message = str(envelope.get("message") or envelope.get("error") or "no message")
-        error_code = envelope.get("error_code")
-        context["error_code"] = error_code if isinstance(error_code, str) else None
-        errors = envelope.get("errors")
-        if isinstance(errors, list):
-            context["errors"] = [item for item in errors if isinstance(item, dict)]
-    else:
-        message = _snippet(body)
-        if status < 500 and status not in _STATUS_SPEAKS_FOR_ITSELF:
-            return UnexpectedResponseError(
-                f"the answer is not the API's JSON envelope: {message}", **context
-            )
-    if context.get("error_code") == "quota_exceeded":
-        return QuotaExceededError(message, **context)
-    if status >= 500:
-        return ServerError(message, **context)
-    return _STATUS_ERRORS.get(status, APIError)(message, **context)
-
-
-def _damaged(error: APIError) -> bool:
-    """A 2xx whose body is not the envelope (cut short, a proxy's page): damaged on the way.
-
-    The server did act on the request, so it is no definite refusal: a read may
-    ask again, and a send's outcome is unknown.
+    What no retry can mend becomes `TransportError`; every other failure becomes
+    `_AttemptFailed`, saying whether the request can have reached the server.
     """
-    return isinstance(error, UnexpectedResponseError) and 200 <= error.status_code < 300
+    try:
+        yield
+    except _NOT_RETRYABLE as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}", method=method, path=path) from exc
+    except _NOT_SENT as exc:
+        logger.debug("%s %s: not sent (%s)", method, path, type(exc).__name__)
+        raise _AttemptFailed(Failure.NOT_SENT, exc) from exc
+    except httpx.HTTPError as exc:
+        logger.debug("%s %s: failed (%s)", method, path, type(exc).__name__)
+        raise _AttemptFailed(Failure.MAYBE_SENT, exc) from exc
 
 
 def _scrub(value: Any, secret: str) -> Any:
@@ -197,27 +165,49 @@ def _redact(error: APIError, auth: _BearerAuth) -> None:
     error.errors = auth.redact(error.errors)
 
 
-def decode_response(
-    status: int, body: bytes, headers: Mapping[str, str], *, method: str, path: str
-) -> Any:
-    """The envelope's `data` for a successful answer; raises the mapped `APIError` otherwise.
+def _as_is(data: Any) -> Any:
+    return data
 
-    A 2xx with an empty body (some DELETEs) or no `data` gives `None`.
-    """
-    payload = _decode_json(body)
-    is_error_envelope = isinstance(payload, dict) and payload.get("status") == "error"
-    if status >= 300 or is_error_envelope:
-        raise error_from_response(status, body, headers, method=method, path=path)
-    if payload is None:
-        return None
-    if not isinstance(payload, dict) or payload.get("status") != "ok":
-        raise UnexpectedResponseError(
-            f"the answer is not the API's JSON envelope: {_snippet(body)}",
-            status_code=status,
-            method=method,
-            path=path,
+
+def _retry_allowed(
+    call: _Call, failed: _AttemptFailed | APIError, *, attempt: int, max_retries: int
+) -> bool:
+    if isinstance(failed, APIError) and not damaged(failed):
+        return should_retry(
+            call.kind,
+            attempt=attempt,
+            max_retries=max_retries,
+            status=failed.status_code,
+            error_code=failed.error_code,
         )
-    return payload.get("data")
+    # A damaged 2xx is judged like a connection dropped mid-answer.
+    failure = failed.failure if isinstance(failed, _AttemptFailed) else Failure.MAYBE_SENT
+    return should_retry(call.kind, attempt=attempt, max_retries=max_retries, failure=failure)
+
+
+def _final_error(
+    call: _Call, failed: _AttemptFailed | APIError, attempted_at: datetime
+) -> Exception:
+    """What the caller gets once no retry is left or allowed; the cause is chained."""
+    send = call.kind is RequestKind.SEND
+    error: Exception
+    if isinstance(failed, _AttemptFailed):
+        cause: BaseException = failed.cause
+        name = type(cause).__name__
+        if send and failed.failure is Failure.MAYBE_SENT:
+            error = _OutcomeUnknown(f"{name} after the request was sent", attempted_at)
+        else:
+            unsent = " (nothing was sent)" if send else ""
+            error = TransportError(f"{name}: {cause}{unsent}", method=call.method, path=call.path)
+    elif send and (isinstance(failed, ServerError) or damaged(failed)):
+        cause = failed
+        error = _OutcomeUnknown(
+            f"the server answered {failed.status_code} ({failed.message})", attempted_at
+        )
+    else:
+        return failed
+    error.__cause__ = cause
+    return error
 
 
 class HTTPCore:
@@ -234,15 +224,15 @@ class HTTPCore:
         max_retries: int,
         send_limiter: SendLimiter,
         http_client: httpx.AsyncClient | None,
-        backoff_base: float = DEFAULT_BACKOFF_BASE,
-        backoff_cap: float = DEFAULT_BACKOFF_CAP,
+        retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
+        retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
         self.send_limiter = send_limiter
         self.max_concurrency = max_concurrency
         self.pacer = RequestPacer(requests_per_second, sleep=sleep)
@@ -257,6 +247,7 @@ class HTTPCore:
         )
         # fast_acquire: a free slot is taken without a trip through the event loop.
         self._slots = anyio.Semaphore(max_concurrency, fast_acquire=True)
+        self._send_queue = anyio.Lock()
         self._sleep = sleep
         self._rng = rng
         self._closed = False
@@ -269,130 +260,35 @@ class HTTPCore:
         if self._owns_client:
             await self._client.aclose()
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        kind: RequestKind | None = None,
-        params: Mapping[str, str] | None = None,
-        json: object = None,
-        content: Content | None = None,
-        files: Any = None,
-        data: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """Run one API call with retries; return the envelope's `data`."""
-        if kind is None:
-            kind = RequestKind.UNSAFE if method == "POST" else RequestKind.IDEMPOTENT
+    async def request(self, call: _Call, *, decode: Callable[[Any], Any] = _as_is) -> Any:
+        """Run one API call with retries; return the envelope's `data`, passed through `decode`.
+
+        `decode` raising `UnexpectedResponseError` makes the answer damaged, like
+        a truncated body. A send whose outcome is unknown raises `_OutcomeUnknown`.
+        """
         attempt = 0
         while True:
-            try:
-                return await self._attempt(
-                    method, path, params=params, json=json, content=content,
-                    files=files, data=data, headers=headers,
-                )  # fmt: skip
-            except _AttemptFailed as failed:
-                if not should_retry(
-                    kind, attempt=attempt, max_retries=self.max_retries, failure=failed.failure
-                ):
-                    raise TransportError(
-                        f"{type(failed.cause).__name__}: {failed.cause}", method=method, path=path
-                    ) from failed.cause
-                delay = self._delay(attempt, retry_after=None)
-            except APIError as error:
-                if _damaged(error):  # judged like a connection dropped mid-answer
-                    retry = should_retry(
-                        kind, attempt=attempt, max_retries=self.max_retries,
-                        failure=Failure.MAYBE_SENT,
-                    )  # fmt: skip
-                else:
-                    retry = should_retry(
-                        kind, attempt=attempt, max_retries=self.max_retries,
-                        status=error.status_code, error_code=error.error_code,
-                    )  # fmt: skip
-                if not retry:
-                    raise
-                delay = self._delay(attempt, retry_after=error.retry_after)
-            logger.debug("retrying %s %s in %.2f s (retry %d)", method, path, delay, attempt + 1)
+            request = self._build(call)
+            async with self._turn(call.kind):
+                attempted_at = datetime.now(UTC)
+                try:
+                    return await self._attempt(call, request, decode)
+                except (_AttemptFailed, APIError) as exc:
+                    failed = exc
+            if not _retry_allowed(call, failed, attempt=attempt, max_retries=self.max_retries):
+                raise _final_error(call, failed, attempted_at)
+            delay = retry_delay(
+                attempt,
+                retry_after=failed.retry_after if isinstance(failed, APIError) else None,
+                retry_base_delay=self.retry_base_delay,
+                retry_max_delay=self.retry_max_delay,
+                rng=self._rng,
+            )
+            logger.debug(
+                "retrying %s %s in %.2f s (retry %d)", call.method, call.path, delay, attempt + 1
+            )
             await self._sleep(delay)
             attempt += 1
-
-    async def send(
-        self,
-        path: str,
-        *,
-        target: Mapping[str, str | int],
-        text: str | None,
-        file_uid: str | None = None,
-        attachment: bool = False,
-        json: object = None,
-        files: Any = None,
-        data: Mapping[str, str] | None = None,
-        content: Content | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> SentMessage:
-        """Send a message: spaced by the send limiter, never retried once the outcome is unknown."""
-        attempt = 0
-        while True:
-            await self.send_limiter.acquire()
-            attempted_at = datetime.now(UTC)
-            try:
-                result = await self._attempt(
-                    "POST", path, json=json, files=files, data=data, content=content,
-                    headers=headers,
-                )  # fmt: skip
-                return structure(result, SentMessage, what=f"POST {path}")
-            except _AttemptFailed as failed:
-                if should_retry(
-                    RequestKind.SEND,
-                    attempt=attempt,
-                    max_retries=self.max_retries,
-                    failure=failed.failure,
-                ):
-                    delay = self._delay(attempt, retry_after=None)
-                elif failed.failure is Failure.MAYBE_SENT:
-                    raise SendOutcomeUnknown(
-                        target=target, text=text, file_uid=file_uid, attachment=attachment,
-                        attempted_at=attempted_at,
-                        reason=f"{type(failed.cause).__name__} after the request was sent",
-                    ) from failed.cause  # fmt: skip
-                else:
-                    raise TransportError(
-                        f"{type(failed.cause).__name__}: {failed.cause} (nothing was sent)",
-                        method="POST",
-                        path=path,
-                    ) from failed.cause
-            except APIError as error:
-                if should_retry(
-                    RequestKind.SEND,
-                    attempt=attempt,
-                    max_retries=self.max_retries,
-                    status=error.status_code,
-                    error_code=error.error_code,
-                ):
-                    delay = self._delay(attempt, retry_after=error.retry_after)
-                elif isinstance(error, ServerError) or _damaged(error):
-                    raise SendOutcomeUnknown(
-                        target=target, text=text, file_uid=file_uid, attachment=attachment,
-                        attempted_at=attempted_at,
-                        reason=f"the server answered {error.status_code} ({error.message})",
-                    ) from error  # fmt: skip
-                else:
-                    raise
-            logger.debug("retrying send to %s in %.2f s (retry %d)", path, delay, attempt + 1)
-            await self._sleep(delay)
-            attempt += 1
-
-    def _delay(self, attempt: int, *, retry_after: float | None) -> float:
-        """The wait before the next attempt: the server's `Retry-After`, else backoff."""
-        return retry_delay(
-            attempt,
-            retry_after=retry_after,
-            base=self._backoff_base,
-            cap=self._backoff_cap,
-            rng=self._rng,
-        )
 
     @asynccontextmanager
     async def stream_url(self, url: str) -> AsyncIterator[httpx.Response]:
@@ -400,75 +296,82 @@ class HTTPCore:
 
         The token is not sent: the URL is signed and may point to another host.
         """
-        if self._closed:
-            raise ConfigurationError("the client is closed: create a new TimelinesClient")
+        self._check_open()
+        path = "(download URL)"
         async with self._slots:
             try:
-                async with self._client.stream("GET", url, timeout=self._timeout) as response:
-                    yield response
-            except _NOT_SENT + _NOT_RETRYABLE as exc:
-                raise TransportError(str(exc), method="GET", path="(download URL)") from exc
-            except httpx.HTTPError as exc:
-                raise TransportError(
-                    f"{type(exc).__name__}: {exc}", method="GET", path="(download URL)"
-                ) from exc
+                with _httpx_errors("GET", path):
+                    async with self._client.stream("GET", url, timeout=self._timeout) as response:
+                        yield response
+            except _AttemptFailed as failed:
+                raise _final_error(_Call("GET", path), failed, datetime.now(UTC)) from failed.cause
 
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json: object = None,
-        content: Content | None = None,
-        files: Any = None,
-        data: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """One attempt: slot, pace, send, read, decode. Raises `_AttemptFailed` or `APIError`."""
+    def _check_open(self) -> None:
         if self._closed:
             raise ConfigurationError("the client is closed: create a new TimelinesClient")
+
+    def _build(self, call: _Call) -> httpx.Request:
+        self._check_open()
         try:
-            request = self._client.build_request(
-                method, self.base_url + path, params=params, json=json, content=content,
-                files=files, data=data, headers=headers, timeout=self._timeout,
-            )  # fmt: skip
+            return self._client.build_request(
+                call.method,
+                self.base_url + call.path,
+                params=call.params,
+                json=call.json,
+                content=call.content,
+                headers=call.headers,
+                timeout=self._timeout,
+            )
         except (httpx.InvalidURL, httpx.HTTPError, UnicodeEncodeError, TypeError) as exc:
             # The resources validate their input; this is the last line for whatever
             # slipped through (a URL httpx refuses, an unencodable header, a body
             # that is not JSON): nothing has been sent.
             raise InvalidRequestError(
-                "request", f"{method} {path} cannot be built: {type(exc).__name__}: {exc}"
+                "request",
+                f"{call.method} {call.path} cannot be built: {type(exc).__name__}: {exc}",
             ) from exc
-        async with self._slots:
-            await self.pacer.wait()
-            started = time.perf_counter()
+
+    @asynccontextmanager
+    async def _turn(self, kind: RequestKind) -> AsyncIterator[None]:
+        """Wait for a concurrency slot, the request pacer and, for a send, the send limiter.
+
+        The send slot comes last, so that sends reach the wire `send_interval`
+        apart whatever else waited before them. Sends queue before taking a
+        concurrency slot: at most one holds a slot while the limiter makes it
+        wait, and other requests go on around it.
+        """
+        send = kind is RequestKind.SEND
+        async with AsyncExitStack() as held:
+            async with self._send_queue if send else nullcontext():
+                await held.enter_async_context(self._slots)
+                await self.pacer.wait()
+                if send:
+                    await self.send_limiter.acquire()
+            yield
+
+    async def _attempt(
+        self, call: _Call, request: httpx.Request, decode: Callable[[Any], Any]
+    ) -> Any:
+        """One exchange and its answer decoded. Raises `_AttemptFailed` or `APIError`."""
+        started = time.perf_counter()
+        with _httpx_errors(call.method, call.path):
+            response = await self._client.send(request, auth=self._auth)
             try:
-                response = await self._client.send(request, auth=self._auth)
-                try:
-                    body = await response.aread()
-                finally:
-                    await response.aclose()
-            except _NOT_RETRYABLE as exc:
-                raise TransportError(
-                    f"{type(exc).__name__}: {exc}", method=method, path=path
-                ) from exc
-            except _NOT_SENT as exc:
-                logger.debug("%s %s: not sent (%s)", method, path, type(exc).__name__)
-                raise _AttemptFailed(Failure.NOT_SENT, exc) from exc
-            except httpx.HTTPError as exc:
-                logger.debug("%s %s: failed (%s)", method, path, type(exc).__name__)
-                raise _AttemptFailed(Failure.MAYBE_SENT, exc) from exc
+                body = await response.aread()
+            finally:
+                await response.aclose()
         status = response.status_code
-        logger.debug(
-            "%s %s -> %d (%.1f ms)", method, path, status, (time.perf_counter() - started) * 1e3
-        )
+        elapsed_ms = (time.perf_counter() - started) * 1e3
+        logger.debug("%s %s -> %d (%.1f ms)", call.method, call.path, status, elapsed_ms)
         if status == 429:
             self.pacer.on_throttled()
         else:
             self.pacer.on_success()
         try:
-            return decode_response(status, body, response.headers, method=method, path=path)
+            data = decode_response(
+                status, body, response.headers, method=call.method, path=call.path
+            )
+            return decode(data)
         except APIError as error:
             _redact(error, self._auth)
             raise

@@ -9,7 +9,7 @@ Three kinds of request, by what a repeat would do on the server:
   so they are retried only when the server provably did not take the request:
   the connection failed before it was written, or the answer was 429.
 - `SEND`: message sends. Retried on the same proof as `UNSAFE`; any other failure
-  becomes `SendOutcomeUnknown` (decided in `_http.py`).
+  leaves the outcome unknown (`SendOutcomeUnknown`, decided in `_http.py`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 __all__ = [
-    "DEFAULT_BACKOFF_BASE",
-    "DEFAULT_BACKOFF_CAP",
+    "DEFAULT_RETRY_BASE_DELAY",
+    "DEFAULT_RETRY_MAX_DELAY",
     "Failure",
     "RequestKind",
     "backoff_delay",
@@ -31,10 +31,10 @@ __all__ = [
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-#: Backoff before retry n (from 0) is uniform in [0, min(cap, base * 2**n)]: short
+#: Backoff before retry n (from 0) is uniform in [0, min(max, base * 2**n)]: short
 #: blips are absorbed in about a second, an outage surfaces within seconds.
-DEFAULT_BACKOFF_BASE = 0.5
-DEFAULT_BACKOFF_CAP = 30.0
+DEFAULT_RETRY_BASE_DELAY = 0.5
+DEFAULT_RETRY_MAX_DELAY = 30.0
 
 
 class RequestKind(enum.Enum):
@@ -83,13 +83,16 @@ def should_retry(
 def backoff_delay(
     attempt: int,
     *,
-    base: float = DEFAULT_BACKOFF_BASE,
-    cap: float = DEFAULT_BACKOFF_CAP,
+    retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
+    retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     rng: random.Random | None = None,
 ) -> float:
-    """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-    # 2**64 dwarfs any cap; the clamp keeps an absurd attempt number from overflowing a float.
-    ceiling = min(cap, base * (2 ** min(max(attempt, 0), 64)))
+    """Capped exponential backoff with full jitter.
+
+    Uniform in [0, min(retry_max_delay, retry_base_delay * 2**attempt)].
+    """
+    # 2**64 dwarfs any maximum; the clamp keeps an absurd attempt number from overflowing a float.
+    ceiling = min(retry_max_delay, retry_base_delay * (2 ** min(max(attempt, 0), 64)))
     return (rng or random).uniform(0.0, ceiling)
 
 
@@ -122,11 +125,13 @@ def retry_delay(
     attempt: int,
     *,
     retry_after: float | None,
-    base: float = DEFAULT_BACKOFF_BASE,
-    cap: float = DEFAULT_BACKOFF_CAP,
+    retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
+    retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     rng: random.Random | None = None,
 ) -> float:
     """The wait before the next attempt: the server's `Retry-After` when given, else backoff."""
     if retry_after is not None:
         return retry_after
-    return backoff_delay(attempt, base=base, cap=cap, rng=rng)
+    return backoff_delay(
+        attempt, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, rng=rng
+    )

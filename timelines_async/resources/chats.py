@@ -8,7 +8,7 @@ from typing import Any
 
 from .._converter import data_field, structure
 from .._exceptions import InvalidRequestError
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from .._pagination import Page, Pager, numbered_pages, page_from
 from .._validation import (
     MAX_CHAT_NAME,
@@ -81,7 +81,9 @@ class Chats:
             params["created_before"] = datetime_param("created_before", created_before)
 
         async def fetch(page: int) -> Page[Chat]:
-            data = await self._http.request("GET", "/chats", params={**params, "page": str(page)})
+            data = await self._http.request(
+                _Call("GET", "/chats", params={**params, "page": str(page)})
+            )
             return page_from(data, "chats", Chat, what="a chats page")
 
         def source() -> AsyncGenerator[Page[Chat]]:
@@ -91,7 +93,7 @@ class Chats:
 
     async def get(self, chat_id: int) -> Chat:
         chat_id = check_chat_id(chat_id)
-        data = await self._http.request("GET", f"/chats/{chat_id}")
+        data = await self._http.request(_Call("GET", f"/chats/{chat_id}"))
         return structure(data, Chat, what="a chat")
 
     async def update(
@@ -121,7 +123,7 @@ class Chats:
                 body[field] = flag
         if not body:
             raise InvalidRequestError("update", "pass at least one field to change")
-        data = await self._http.request("PATCH", f"/chats/{chat_id}", json=body)
+        data = await self._http.request(_Call("PATCH", f"/chats/{chat_id}", json=body))
         return structure(data, Chat, what="the updated chat")
 
     async def add_note(self, chat_id: int, text: str, *, private: bool = True) -> str:
@@ -130,7 +132,7 @@ class Chats:
         check_text("text", text, max_length=MAX_NOTE, allow_empty=False)
         bool_param("private", private)
         data = await self._http.request(
-            "POST", f"/chats/{chat_id}/notes", json={"text": text, "is_private": private}
+            _Call("POST", f"/chats/{chat_id}/notes", json={"text": text, "is_private": private})
         )
         return structure(data_field(data, "message_uid", what="a new note"), str, what="a note uid")
 

@@ -16,18 +16,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._answers import error_for_status, snippet
 from .._converter import structure
-from .._exceptions import (
-    APIError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    ServerError,
-    TransportError,
-    UnexpectedResponseError,
-)
+from .._exceptions import InvalidRequestError, TransportError, UnexpectedResponseError
 from .._files import FileInput, multipart_body
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from .._validation import MAX_CONTENT_TYPE, MAX_FILENAME, check_text, check_uid
 from ..models import FileInfo
 from ._urls import check_http_url
@@ -57,13 +50,15 @@ class Files:
             params["filename"] = check_text(
                 "filename", filename, max_length=MAX_FILENAME, allow_empty=False
             )
-        data = await self._http.request("GET", "/files", params=params)
+        data = await self._http.request(_Call("GET", "/files", params=params))
         return structure(data, list[FileInfo], what="the file list")
 
     async def get(self, uid: str) -> FileInfo:
         """The file's details with a fresh `temporary_download_url` (valid 15 minutes)."""
         uid = check_uid("uid", uid)
-        return structure(await self._http.request("GET", f"/files/{uid}"), FileInfo, what="a file")
+        return structure(
+            await self._http.request(_Call("GET", f"/files/{uid}")), FileInfo, what="a file"
+        )
 
     async def upload(
         self, file: FileInput, *, filename: str | None = None, content_type: str | None = None
@@ -76,7 +71,7 @@ class Files:
         """
         with multipart_body(file, filename=filename, content_type=content_type) as body:
             data = await self._http.request(
-                "POST", "/files_upload", content=body, headers=body.headers
+                _Call("POST", "/files_upload", content=body, headers=body.headers)
             )
         return structure(data, FileInfo, what="an uploaded file")
 
@@ -96,12 +91,12 @@ class Files:
             body["content_type"] = check_text(
                 "content_type", content_type, max_length=MAX_CONTENT_TYPE, allow_empty=False
             )
-        data = await self._http.request("POST", "/files", json=body)
+        data = await self._http.request(_Call("POST", "/files", json=body))
         return structure(data, FileInfo, what="a file uploaded from a URL")
 
     async def delete(self, uid: str) -> None:
         uid = check_uid("uid", uid)
-        await self._http.request("DELETE", f"/files/{uid}")
+        await self._http.request(_Call("DELETE", f"/files/{uid}"))
 
     async def download(self, uid: str, dest: Destination) -> FileInfo:
         """Stream the file to `dest` (a path, or a binary file object open for writing).
@@ -126,7 +121,10 @@ class Files:
                         await _copy(response, target)
                     return info
                 if status not in _EXPIRED or attempt:
-                    raise _storage_error(status, await _snippet(response))
+                    message = (
+                        f"the storage host answered {status}: {snippet(await _head(response))}"
+                    )
+                    raise error_for_status(status, message, method="GET", path=_DOWNLOAD)
             logger.debug(
                 "file %s: the temporary URL answered %d; asking for a fresh one", uid, status
             )
@@ -208,24 +206,11 @@ async def _save(response: httpx.Response, path: Path) -> None:
         raise
 
 
-async def _snippet(response: httpx.Response, limit: int = 200) -> str:
+async def _head(response: httpx.Response, limit: int = 200) -> bytes:
     """The start of an error body (read no further: a storage host may send a whole page)."""
     head = b""
     async for chunk in response.aiter_bytes():
         head += chunk
-        if len(head) >= limit:
+        if len(head) > limit:
             break
-    text = head[:limit].decode("utf-8", "replace").strip()
-    return text or "(empty body)"
-
-
-def _storage_error(status: int, snippet: str) -> APIError:
-    message = f"the storage host answered {status}: {snippet}"
-    error: type[APIError] = APIError
-    if status == 403:
-        error = PermissionDeniedError
-    elif status in (404, 410):
-        error = NotFoundError
-    elif status >= 500:
-        error = ServerError
-    return error(message, status_code=status, method="GET", path=_DOWNLOAD)
+    return head

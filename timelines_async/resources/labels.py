@@ -9,7 +9,7 @@ import builtins
 from collections.abc import Iterable
 
 from .._converter import data_field, structure
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from .._retry import RequestKind
 from .._validation import check_chat_id, labels_list
 
@@ -22,13 +22,15 @@ class Labels:
 
     async def list(self, chat_id: int) -> builtins.list[str]:
         chat_id = check_chat_id(chat_id)
-        return _labels(await self._http.request("GET", f"/chats/{chat_id}/labels"))
+        return _labels(await self._http.request(_Call("GET", f"/chats/{chat_id}/labels")))
 
     async def add(self, chat_id: int, labels: str | Iterable[str]) -> builtins.list[str]:
         """Add labels to the chat, keeping those it has; returns the chat's labels after."""
         chat_id = check_chat_id(chat_id)
         body = {"labels": labels_list("labels", labels)}
-        return _labels(await self._http.request("PUT", f"/chats/{chat_id}/labels", json=body))
+        return _labels(
+            await self._http.request(_Call("PUT", f"/chats/{chat_id}/labels", json=body))
+        )
 
     async def replace(self, chat_id: int, labels: str | Iterable[str]) -> builtins.list[str]:
         """Set the chat's labels to exactly these (an empty list removes them all)."""
@@ -36,7 +38,7 @@ class Labels:
         body = {"labels": labels_list("labels", labels)}
         # POST, but setting the same list twice leaves the same state: safe to retry.
         data = await self._http.request(
-            "POST", f"/chats/{chat_id}/labels", json=body, kind=RequestKind.IDEMPOTENT
+            _Call("POST", f"/chats/{chat_id}/labels", json=body, kind=RequestKind.IDEMPOTENT)
         )
         return _labels(data)
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._converter import structure
 from .._exceptions import InvalidRequestError, SendOutcomeUnknown
 from .._files import FileInput, multipart_body
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call, _OutcomeUnknown
 from .._pagination import Page, Pager, cursor_pages, fan_in, page_from
+from .._retry import RequestKind
 from .._validation import (
     MAX_CAPTION,
     MAX_CHAT_NAME,
@@ -69,7 +70,7 @@ class Messages:
 
         async def fetch(cursor: str | None) -> Page[Message]:
             query = dict(params) if cursor is None else {**params, cursor_param: cursor}
-            data = await self._http.request("GET", path, params=query)
+            data = await self._http.request(_Call("GET", path, params=query))
             return page_from(data, "messages", Message, what="a messages page")
 
         def source() -> AsyncGenerator[Page[Message]]:
@@ -104,13 +105,13 @@ class Messages:
     async def get(self, uid: str) -> Message:
         uid = check_uid("uid", uid)
         return structure(
-            await self._http.request("GET", f"/messages/{uid}"), Message, what="a message"
+            await self._http.request(_Call("GET", f"/messages/{uid}")), Message, what="a message"
         )
 
     async def status_history(self, uid: str) -> builtins.list[StatusChange]:
         """The message's delivery timeline, oldest first (may be empty right after sending)."""
         uid = check_uid("uid", uid)
-        data = await self._http.request("GET", f"/messages/{uid}/status_history")
+        data = await self._http.request(_Call("GET", f"/messages/{uid}/status_history"))
         return structure(data, list[StatusChange], what="a status history")
 
     async def send(
@@ -189,7 +190,8 @@ class Messages:
                 DeprecationWarning,
                 stacklevel=2,
             )
-        return await self._http.send(path, target=target, text=text, file_uid=file_uid, json=body)
+        call = _Call("POST", path, json=body, kind=RequestKind.SEND)
+        return await self._send(call, target=target, text=text, file_uid=file_uid)
 
     async def send_file(
         self,
@@ -212,27 +214,46 @@ class Messages:
         with multipart_body(
             file, filename=filename, content_type=content_type, fields=fields
         ) as body:
-            return await self._http.send(
-                f"/chats/{chat_id}/file_message",
-                target={"chat_id": chat_id},
-                attachment=True,
-                text=caption,
-                content=body,
-                headers=body.headers,
+            path = f"/chats/{chat_id}/file_message"
+            call = _Call("POST", path, content=body, headers=body.headers, kind=RequestKind.SEND)
+            return await self._send(
+                call, target={"chat_id": chat_id}, text=caption, attachment=True
             )
 
     async def send_voice(self, chat_id: int, file: FileInput) -> SentMessage:
         """Send a voice note (ogg/oga/mp3) to a chat."""
         chat_id = check_chat_id(chat_id)
         with multipart_body(file, send_names=False) as body:
-            return await self._http.send(
-                f"/chats/{chat_id}/voice_message",
-                target={"chat_id": chat_id},
-                attachment=True,
-                text=None,
-                content=body,
-                headers=body.headers,
-            )
+            path = f"/chats/{chat_id}/voice_message"
+            call = _Call("POST", path, content=body, headers=body.headers, kind=RequestKind.SEND)
+            return await self._send(call, target={"chat_id": chat_id}, text=None, attachment=True)
+
+    async def _send(
+        self,
+        call: _Call,
+        *,
+        target: dict[str, str | int],
+        text: str | None,
+        file_uid: str | None = None,
+        attachment: bool = False,
+    ) -> SentMessage:
+        """Run a send; an unknown outcome becomes `SendOutcomeUnknown`."""
+
+        def receipt(data: object) -> SentMessage:
+            return structure(data, SentMessage, what=f"POST {call.path}")
+
+        try:
+            sent: SentMessage = await self._http.request(call, decode=receipt)
+        except _OutcomeUnknown as unknown:
+            raise SendOutcomeUnknown(
+                target=target,
+                text=text,
+                file_uid=file_uid,
+                attachment=attachment,
+                attempted_at=unknown.attempted_at,
+                reason=unknown.reason,
+            ) from unknown.__cause__
+        return sent
 
     async def reconcile(
         self, error: SendOutcomeUnknown, *, skew: timedelta = RECONCILE_SKEW

@@ -10,7 +10,7 @@ import logging
 
 from .._converter import structure
 from .._exceptions import APIError
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from ..models import Workspace
 
 __all__ = ["Quotas"]
@@ -28,13 +28,13 @@ class Quotas:
         `workspace.messaging_quota.remaining` is what is left to send this period.
         """
         try:
-            data = await self._http.request("GET", "/workspace")
+            data = await self._http.request(_Call("GET", "/workspace"))
         except APIError as error:
             # An older deployment has no /workspace: a 404, with the API's envelope
             # or a bare HTML page.
             if error.status_code != 404:
                 raise
             logger.debug("GET /workspace answered 404; falling back to /workspace/quotas")
-            data = await self._http.request("GET", "/workspace/quotas")
+            data = await self._http.request(_Call("GET", "/workspace/quotas"))
             return structure(data, Workspace, what="the workspace quotas (legacy)")
         return structure(data, Workspace, what="the workspace")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._converter import data_field, structure
 from .._exceptions import InvalidRequestError
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from .._validation import check_text, check_uid
 from ..models import Reactions
 
@@ -21,7 +21,7 @@ class MessageReactions:
     async def get(self, uid: str) -> Reactions:
         """Who reacted to the message and with what (`reactions` maps emoji to counts)."""
         uid = check_uid("uid", uid)
-        data = await self._http.request("GET", f"/messages/{uid}/reactions")
+        data = await self._http.request(_Call("GET", f"/messages/{uid}/reactions"))
         return structure(data, Reactions, what="a message's reactions")
 
     async def set(self, uid: str, emoji: str) -> str:
@@ -40,7 +40,7 @@ class MessageReactions:
 
     async def _patch(self, uid: str, reaction: str) -> str:
         data = await self._http.request(
-            "PATCH", f"/messages/{uid}/reactions", json={"reaction": reaction}
+            _Call("PATCH", f"/messages/{uid}/reactions", json={"reaction": reaction})
         )
         return structure(
             data_field(data, "message_uid", what="a reaction change"), str, what="a message uid"

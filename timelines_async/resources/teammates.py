@@ -8,7 +8,7 @@ from typing import Any
 
 from .._converter import data_field, structure
 from .._exceptions import InvalidRequestError
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from .._validation import check_text
 from ..models import Team, Teammate
 
@@ -27,18 +27,18 @@ class Teammates:
 
     async def list(self) -> builtins.list[Teammate]:
         """Every member of the workspace, invited ones included."""
-        data = await self._http.request("GET", "/workspace/teammates")
+        data = await self._http.request(_Call("GET", "/workspace/teammates"))
         members = data_field(data, "teammates", what="the teammates")
         return structure(members, list[Teammate], what="the teammates")
 
     async def teams(self) -> builtins.list[Team]:
         """The workspace's teams (from the same answer as `list`)."""
-        data = await self._http.request("GET", "/workspace/teammates")
+        data = await self._http.request(_Call("GET", "/workspace/teammates"))
         return structure(data_field(data, "teams", what="the teams"), list[Team], what="the teams")
 
     async def me(self) -> Teammate:
         """The teammate the API token belongs to."""
-        data = await self._http.request("GET", "/workspace/teammates/me")
+        data = await self._http.request(_Call("GET", "/workspace/teammates/me"))
         return structure(data, Teammate, what="the current teammate")
 
     async def invite(
@@ -75,7 +75,7 @@ class Teammates:
             body["role"] = role.lower()
         # A repeated invitation updates the same member: harmless, but not promised
         # idempotent by the API, so it is retried only when provably not sent.
-        data = await self._http.request("POST", "/workspace/invitations", json=body)
+        data = await self._http.request(_Call("POST", "/workspace/invitations", json=body))
         return structure(data, Teammate, what="the invited teammate")
 
     async def revoke_invitation(self, user_id: int | str) -> None:
@@ -84,7 +84,7 @@ class Teammates:
         `NotFoundError` if the user is not in the workspace, `ConflictError` if they accepted.
         """
         user_id = _check_user_id(user_id)
-        await self._http.request("DELETE", f"/workspace/invitations/{user_id}")
+        await self._http.request(_Call("DELETE", f"/workspace/invitations/{user_id}"))
 
 
 def _check_user_id(value: object) -> int:

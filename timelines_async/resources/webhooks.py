@@ -11,7 +11,7 @@ from typing import Any
 
 from .._converter import structure
 from .._exceptions import InvalidRequestError
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from .._retry import RequestKind
 from .._validation import bool_param
 from ..models import Webhook, WebhookEventType
@@ -50,7 +50,7 @@ class Webhooks:
 
     async def list(self) -> builtins.list[Webhook]:
         """Every subscription of the workspace, by id."""
-        data = await self._http.request("GET", "/webhooks")
+        data = await self._http.request(_Call("GET", "/webhooks"))
         return structure(data, list[Webhook], what="the webhook list")
 
     async def create(
@@ -66,12 +66,14 @@ class Webhooks:
             "url": check_http_url("url", url),
             "enabled": _check_bool("enabled", enabled),
         }
-        data = await self._http.request("POST", "/webhooks", json=body, kind=RequestKind.IDEMPOTENT)
+        data = await self._http.request(
+            _Call("POST", "/webhooks", json=body, kind=RequestKind.IDEMPOTENT)
+        )
         return structure(data, Webhook, what="the created webhook")
 
     async def get(self, webhook_id: int | str) -> Webhook:
         webhook_id = _check_webhook_id(webhook_id)
-        data = await self._http.request("GET", f"/webhooks/{webhook_id}")
+        data = await self._http.request(_Call("GET", f"/webhooks/{webhook_id}"))
         return structure(data, Webhook, what="a webhook")
 
     async def update(
@@ -93,13 +95,13 @@ class Webhooks:
             body["enabled"] = _check_bool("enabled", enabled)
         if not body:
             raise InvalidRequestError("update", "pass at least one of event_type, url or enabled")
-        data = await self._http.request("PUT", f"/webhooks/{webhook_id}", json=body)
+        data = await self._http.request(_Call("PUT", f"/webhooks/{webhook_id}", json=body))
         return structure(data, Webhook, what="the updated webhook")
 
     async def delete(self, webhook_id: int | str) -> None:
         """Delete the subscription; deliveries stop at once."""
         webhook_id = _check_webhook_id(webhook_id)
-        await self._http.request("DELETE", f"/webhooks/{webhook_id}")
+        await self._http.request(_Call("DELETE", f"/webhooks/{webhook_id}"))
 
 
 def _check_event_type(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 
 from .._converter import data_field, structure
-from .._http import HTTPCore
+from .._http import HTTPCore, _Call
 from ..models import WhatsAppAccount
 
 __all__ = ["WhatsAppAccounts"]
@@ -17,6 +17,6 @@ class WhatsAppAccounts:
 
     async def list(self) -> builtins.list[WhatsAppAccount]:
         """Every connected account; `status` is `active` or `disconnected` (case varies)."""
-        data = await self._http.request("GET", "/whatsapp_accounts")
+        data = await self._http.request(_Call("GET", "/whatsapp_accounts"))
         accounts = data_field(data, "whatsapp_accounts", what="the WhatsApp accounts")
         return structure(accounts, list[WhatsAppAccount], what="the WhatsApp accounts")
