@@ -119,6 +119,12 @@ class Pager(Generic[T]):
         self._dedup_window = dedup_window
 
     def pages(self) -> AsyncGenerator[Page[T]]:
+        """The pages themselves, guarded like the items: in order, each item once.
+
+        Returns:
+            An async iterator of `Page`s (`items`, `has_more`). Errors from a page's
+            request (an `APIError`, a `TransportError`) are raised where it is reached.
+        """
         return _guarded(self._source(), self._key, self._dedup_window)
 
     def __aiter__(self) -> AsyncGenerator[T]:
@@ -131,7 +137,17 @@ class Pager(Generic[T]):
                     yield item
 
     async def collect(self, limit: int | None = None) -> list[T]:
-        """All items (or the first `limit`) as a list; stops requesting once it has them."""
+        """All items, or the first `limit`, as a list; stops requesting once it has them.
+
+        Args:
+            limit: At most this many items; `None` for all of them.
+
+        Returns:
+            The items, in order.
+
+        Raises:
+            InvalidRequestError: `limit` is not an integer >= 0 or `None`.
+        """
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
         ):
@@ -147,7 +163,11 @@ class Pager(Generic[T]):
         return collected
 
     async def first(self) -> T | None:
-        """The first item, or `None` for an empty list (one request)."""
+        """The first item, or `None` for an empty list (one request).
+
+        Returns:
+            The first item, or `None`.
+        """
         found = await self.collect(limit=1)
         return found[0] if found else None
 

@@ -153,11 +153,20 @@ _STRUCTURE_ERRORS = (
 def parse_event(body: bytes | str | Mapping[str, Any]) -> Event:
     """Read one webhook delivery into a typed event.
 
-    `body` is the raw request body (bytes or text) or the JSON object already
-    decoded. Raises `InvalidEventError` when it is not a JSON object with a
-    non-empty string `event_type`, or when a known event's parts have the wrong
-    types (a `chat` that is a list, a timestamp that is not one). An unknown
-    event type is not an error: it becomes `UnknownEvent`.
+    An unknown event type is not an error: it becomes `UnknownEvent`.
+
+    Args:
+        body: The raw request body (bytes or text), or the JSON object already
+            decoded.
+
+    Returns:
+        A `MessageEvent`, `ReactionEvent`, `ChatEvent`, `CallEvent`,
+        `AccountEvent` or `UnknownEvent`.
+
+    Raises:
+        InvalidEventError: The body is not a JSON object with a non-empty string
+            `event_type`, or a known event's parts have the wrong types (a `chat`
+            that is a list, a timestamp that is not one).
     """
     payload = _decode(body)
     event_type = payload.get("event_type")
@@ -275,6 +284,12 @@ def dedup_key(event: Event) -> str:
 
     Use it to share de-duplication between processes, e.g. with Redis
     `SET key 1 NX EX ttl`; `Deduplicator` uses it within one process.
+
+    Args:
+        event: A parsed event.
+
+    Returns:
+        32 hex characters, the same in every process and run.
     """
     parts: tuple[object, ...] | None = None
     match event:
@@ -357,7 +372,14 @@ class Deduplicator:
         return len(self._seen)
 
     def is_duplicate(self, event: Event) -> bool:
-        """`True` if this event was seen before (and not forgotten); records it either way."""
+        """Whether this event was seen before (and not forgotten); records it either way.
+
+        Args:
+            event: A parsed event.
+
+        Returns:
+            `False` the first time, `True` for a repeat within `ttl`.
+        """
         now = self._clock()
         self._expire(now)
         key = dedup_key(event)

@@ -28,6 +28,8 @@ StrOrMany = str | Iterable[str]
 
 
 class Chats:
+    """`tl.chats`: list, read and update chats, and leave internal notes."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
@@ -52,7 +54,29 @@ class Chats:
 
         Filters naming several values (`label=["vip", "enterprise"]`) match any
         of them; different filters must all match. Nothing is requested until
-        the pager is used; bad filters raise `InvalidRequestError` at once.
+        the pager is used.
+
+        Args:
+            label: Chats with any of these labels.
+            whatsapp_account_id: Chats of any of these WhatsApp accounts (JIDs).
+            responsible: Chats assigned to any of these teammates (emails).
+            name: Chats whose name contains any of these, case-insensitively.
+            whatsapp_phone: Chats with any of these contact numbers, groups they
+                are a member of included.
+            group: Only groups (`True`) or only direct chats (`False`).
+            read: Only read or only unread chats.
+            closed: Only closed or only open chats.
+            chatgpt_autoresponse_enabled: Only chats with the AI agent on or off.
+            phone: Direct chats with this one number.
+            created_after: Chats created after this aware `datetime` or ISO string.
+            created_before: Chats created before this aware `datetime` or ISO string.
+            with_msg: Include each chat's full `last_message`.
+
+        Returns:
+            A `Pager` of `Chat`s, each chat once.
+
+        Raises:
+            InvalidRequestError: A bad filter, at once, before any request.
         """
         params: dict[str, str] = {}
         for field, many in (
@@ -92,6 +116,18 @@ class Chats:
         return Pager(source, key=_chat_id)
 
     async def get(self, chat_id: int) -> Chat:
+        """One chat by id.
+
+        Args:
+            chat_id: The chat's id.
+
+        Returns:
+            The `Chat`.
+
+        Raises:
+            InvalidRequestError: `chat_id` is not a positive integer.
+            NotFoundError: No such chat in the workspace.
+        """
         chat_id = check_chat_id(chat_id)
         data = await self._http.request(_Call("GET", f"/chats/{chat_id}"))
         return structure(data, Chat, what="a chat")
@@ -106,7 +142,24 @@ class Chats:
         read: bool | None = None,
         chatgpt_autoresponse_enabled: bool | None = None,
     ) -> Chat:
-        """Change only what is passed; `responsible=""` unassigns the chat."""
+        """Change only what is passed; `responsible=""` unassigns the chat.
+
+        Args:
+            chat_id: The chat's id.
+            name: A new name, unique in the workspace (at most 256 characters).
+            responsible: The email of the teammate to assign, or `""` to unassign.
+            closed: Close (`True`) or reopen (`False`) the chat.
+            read: Mark the chat read or unread.
+            chatgpt_autoresponse_enabled: Turn the AI agent on or off.
+
+        Returns:
+            The updated `Chat`.
+
+        Raises:
+            InvalidRequestError: A bad argument, or nothing to change.
+            NotFoundError: No such chat.
+            BadRequestError: The API refused the change (a name already taken, say).
+        """
         chat_id = check_chat_id(chat_id)
         body: dict[str, Any] = {}
         if name is not None:
@@ -127,7 +180,23 @@ class Chats:
         return structure(data, Chat, what="the updated chat")
 
     async def add_note(self, chat_id: int, text: str, *, private: bool = True) -> str:
-        """Leave an internal note in the chat (not sent to WhatsApp); returns its message uid."""
+        """Leave an internal note in the chat; it is not sent to WhatsApp.
+
+        Notes are free (they use no messaging credit) and show in the chat's
+        history as messages of type `note`.
+
+        Args:
+            chat_id: The chat's id.
+            text: The note (at most 10,000 characters).
+            private: Visible to the workspace only (the API's default).
+
+        Returns:
+            The note's message uid.
+
+        Raises:
+            InvalidRequestError: A bad argument.
+            NotFoundError: No such chat.
+        """
         chat_id = check_chat_id(chat_id)
         check_text("text", text, max_length=MAX_NOTE, allow_empty=False)
         bool_param("private", private)

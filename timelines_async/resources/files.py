@@ -40,11 +40,20 @@ Destination = str | os.PathLike[str] | IO[bytes]
 
 
 class Files:
+    """`tl.files`: upload, list, download and delete the workspace's files."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
     async def list(self, *, filename: str | None = None) -> builtins.list[FileInfo]:
-        """Every uploaded file, or those whose name contains `filename` (case-insensitive)."""
+        """Every uploaded file, or those whose name contains `filename`.
+
+        Args:
+            filename: Part of the name, matched case-insensitively.
+
+        Returns:
+            The `FileInfo`s (without download URLs: `get` gives one).
+        """
         params: dict[str, str] = {}
         if filename is not None:
             params["filename"] = check_text(
@@ -54,7 +63,18 @@ class Files:
         return structure(data, list[FileInfo], what="the file list")
 
     async def get(self, uid: str) -> FileInfo:
-        """The file's details with a fresh `temporary_download_url` (valid 15 minutes)."""
+        """The file's details with a fresh `temporary_download_url`.
+
+        Args:
+            uid: The file's uid.
+
+        Returns:
+            The `FileInfo`; its download URL is valid for 15 minutes.
+
+        Raises:
+            InvalidRequestError: A bad uid.
+            NotFoundError: No such file.
+        """
         uid = check_uid("uid", uid)
         return structure(
             await self._http.request(_Call("GET", f"/files/{uid}")), FileInfo, what="a file"
@@ -63,11 +83,20 @@ class Files:
     async def upload(
         self, file: FileInput, *, filename: str | None = None, content_type: str | None = None
     ) -> FileInfo:
-        """Upload a file (a path, bytes, a binary file object or an async iterator of bytes).
+        """Upload a file, streamed as multipart, never held in memory whole.
 
-        The body is streamed as multipart, never held in memory whole. The name
-        defaults to the path's or file object's, the content type is guessed
-        from it unless given. Too large a file raises `PayloadTooLargeError`.
+        Args:
+            file: A path, bytes, a binary file object or an async iterator of bytes.
+            filename: The name to store; defaults to the path's or the file
+                object's.
+            content_type: The MIME type; guessed from the name unless given.
+
+        Returns:
+            The uploaded file's `FileInfo`.
+
+        Raises:
+            InvalidRequestError: A file that cannot be read, or a bad name or type.
+            PayloadTooLargeError: The API finds the file too large.
         """
         with multipart_body(file, filename=filename, content_type=content_type) as body:
             data = await self._http.request(
@@ -81,6 +110,18 @@ class Files:
         """Have the API fetch a publicly accessible http(s) URL and store it as a file.
 
         Share links of Google Drive or OneDrive are not supported by the API.
+
+        Args:
+            url: The http(s) URL to fetch.
+            filename: The name to store (at most 1024 characters).
+            content_type: The MIME type (at most 140 characters).
+
+        Returns:
+            The stored file's `FileInfo`.
+
+        Raises:
+            InvalidRequestError: A bad URL, name or type.
+            PayloadTooLargeError: The API finds the file too large.
         """
         body: dict[str, Any] = {"download_url": check_http_url("url", url)}
         if filename is not None:
@@ -95,18 +136,40 @@ class Files:
         return structure(data, FileInfo, what="a file uploaded from a URL")
 
     async def delete(self, uid: str) -> None:
+        """Delete the file.
+
+        Args:
+            uid: The file's uid.
+
+        Raises:
+            InvalidRequestError: A bad uid.
+            NotFoundError: No such file.
+        """
         uid = check_uid("uid", uid)
         await self._http.request(_Call("DELETE", f"/files/{uid}"))
 
     async def download(self, uid: str, dest: Destination) -> FileInfo:
-        """Stream the file to `dest` (a path, or a binary file object open for writing).
+        """Stream the file to `dest`.
 
         The bytes come from the file's temporary URL, without the API token. If
         that URL has expired (the storage host answers 403, 404 or 410), a fresh
         one is asked for once and the download starts again. A path is written
         through a `.part` file beside it and renamed when complete, so a failed
-        download never leaves a truncated file under the final name. Returns the
-        file's details.
+        download never leaves a truncated file under the final name.
+
+        Args:
+            uid: The file's uid.
+            dest: A path, or a binary file object open for writing.
+
+        Returns:
+            The file's `FileInfo`.
+
+        Raises:
+            InvalidRequestError: A bad uid or destination.
+            NotFoundError: No such file, or the storage host no longer has it.
+            APIError: The storage host refused the download (its status says how).
+            TransportError: The connection failed, or the storage host redirected
+                too often or to plain http.
         """
         uid = check_uid("uid", uid)
         target = _check_destination(dest)

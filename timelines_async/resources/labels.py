@@ -17,15 +17,43 @@ __all__ = ["Labels"]
 
 
 class Labels:
+    """`tl.labels`: a chat's labels."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
     async def list(self, chat_id: int) -> builtins.list[str]:
+        """The chat's labels.
+
+        Args:
+            chat_id: The chat's id.
+
+        Returns:
+            The label names.
+
+        Raises:
+            InvalidRequestError: `chat_id` is not a positive integer.
+            NotFoundError: No such chat.
+        """
         chat_id = check_chat_id(chat_id)
         return _labels(await self._http.request(_Call("GET", f"/chats/{chat_id}/labels")))
 
     async def add(self, chat_id: int, labels: str | Iterable[str]) -> builtins.list[str]:
-        """Add labels to the chat, keeping those it has; returns the chat's labels after."""
+        """Add labels to the chat, keeping those it has.
+
+        Unknown labels are created in the workspace.
+
+        Args:
+            chat_id: The chat's id.
+            labels: One label or several (each at most 64 characters).
+
+        Returns:
+            The chat's labels after the change.
+
+        Raises:
+            InvalidRequestError: A bad chat id or label.
+            NotFoundError: No such chat.
+        """
         chat_id = check_chat_id(chat_id)
         body = {"labels": labels_list("labels", labels)}
         return _labels(
@@ -33,7 +61,21 @@ class Labels:
         )
 
     async def replace(self, chat_id: int, labels: str | Iterable[str]) -> builtins.list[str]:
-        """Set the chat's labels to exactly these (an empty list removes them all)."""
+        """Set the chat's labels to exactly these (an empty list removes them all).
+
+        Unknown labels are created in the workspace.
+
+        Args:
+            chat_id: The chat's id.
+            labels: One label or several (each at most 64 characters).
+
+        Returns:
+            The chat's labels after the change.
+
+        Raises:
+            InvalidRequestError: A bad chat id or label.
+            NotFoundError: No such chat.
+        """
         chat_id = check_chat_id(chat_id)
         body = {"labels": labels_list("labels", labels)}
         # POST, but setting the same list twice leaves the same state: safe to retry.

@@ -19,13 +19,20 @@ logger = logging.getLogger("timelines_async")
 
 
 class Quotas:
+    """`tl.quotas`: the workspace's plan, seats and quotas."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
     async def get(self) -> Workspace:
         """Plan, seats, messaging and API-call quotas, and the non-recurring balance.
 
-        `workspace.messaging_quota.remaining` is what is left to send this period.
+        Reads `GET /workspace`; on an older deployment without it, falls back to
+        the legacy `GET /workspace/quotas` (the same quotas, no plan or name).
+
+        Returns:
+            The `Workspace`: `workspace.messaging_quota.remaining` is what is left to
+            send this period.
         """
         try:
             data = await self._http.request(_Call("GET", "/workspace"))

@@ -22,22 +22,36 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class Teammates:
+    """`tl.teammates`: the workspace's members and teams, and invitations."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
     async def list(self) -> builtins.list[Teammate]:
-        """Every member of the workspace, invited ones included."""
+        """Every member of the workspace, invited ones included.
+
+        Returns:
+            The `Teammate`s.
+        """
         data = await self._http.request(_Call("GET", "/workspace/teammates"))
         members = data_field(data, "teammates", what="the teammates")
         return structure(members, list[Teammate], what="the teammates")
 
     async def teams(self) -> builtins.list[Team]:
-        """The workspace's teams (from the same answer as `list`)."""
+        """The workspace's teams (from the same answer as `list`).
+
+        Returns:
+            The `Team`s.
+        """
         data = await self._http.request(_Call("GET", "/workspace/teammates"))
         return structure(data_field(data, "teams", what="the teams"), list[Team], what="the teams")
 
     async def me(self) -> Teammate:
-        """The teammate the API token belongs to."""
+        """The teammate the API token belongs to.
+
+        Returns:
+            The token's `Teammate`.
+        """
         data = await self._http.request(_Call("GET", "/workspace/teammates/me"))
         return structure(data, Teammate, what="the current teammate")
 
@@ -53,7 +67,20 @@ class Teammates:
         """Invite someone by email (auto-approved; they get a setup email).
 
         If they are already a member, their role and team are updated instead.
-        `role` is one of `ROLES`; the API's default team is "Default team".
+
+        Args:
+            email: Their email address.
+            first_name: Their first name (at most 150 characters).
+            last_name: Their last name (at most 150 characters).
+            team_title: The team to put them in (the API's default: "Default team").
+            role: One of `ROLES`: `admin`, `team_supervisor`, `teammate`, `agent`,
+                `collaborator`.
+
+        Returns:
+            The invited `Teammate`.
+
+        Raises:
+            InvalidRequestError: A bad email, name, team or role.
         """
         check_text("email", email, max_length=MAX_EMAIL, allow_empty=False)
         if not _EMAIL.fullmatch(email.strip()):
@@ -81,7 +108,13 @@ class Teammates:
     async def revoke_invitation(self, user_id: int | str) -> None:
         """Withdraw a pending invitation.
 
-        `NotFoundError` if the user is not in the workspace, `ConflictError` if they accepted.
+        Args:
+            user_id: The invited teammate's `user_id`.
+
+        Raises:
+            InvalidRequestError: `user_id` is not a positive integer.
+            NotFoundError: The user is not in the workspace.
+            ConflictError: They have already accepted.
         """
         user_id = _check_user_id(user_id)
         await self._http.request(_Call("DELETE", f"/workspace/invitations/{user_id}"))

@@ -45,21 +45,40 @@ EVENT_TYPES = frozenset(member.value for member in WebhookEventType) | WABA_EVEN
 
 
 class Webhooks:
+    """`tl.webhooks`: webhook subscriptions, one event type and one URL each."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
     async def list(self) -> builtins.list[Webhook]:
-        """Every subscription of the workspace, by id."""
+        """Every subscription of the workspace.
+
+        Returns:
+            The `Webhook`s, by id.
+        """
         data = await self._http.request(_Call("GET", "/webhooks"))
         return structure(data, list[Webhook], what="the webhook list")
 
     async def create(
         self, event_type: WebhookEventType | str, url: str, *, enabled: bool = True
     ) -> Webhook:
-        """Subscribe `url` to `event_type` (a `WebhookEventType` or its string).
+        """Subscribe `url` to `event_type`.
 
         Creating the same pair again returns the existing subscription (enabled
-        again if it was disabled or deleted), never a duplicate.
+        again if it was disabled or deleted), never a duplicate; so it is
+        retried like a read.
+
+        Args:
+            event_type: A `WebhookEventType` or its string (`waba:*` events too).
+            url: An http(s) URL with a host, at most 4096 characters; it usually
+                carries a secret, and errors never repeat it.
+            enabled: Whether deliveries start at once.
+
+        Returns:
+            The `Webhook`.
+
+        Raises:
+            InvalidRequestError: An unknown event type or a bad URL.
         """
         body = {
             "event_type": _check_event_type(event_type),
@@ -72,6 +91,18 @@ class Webhooks:
         return structure(data, Webhook, what="the created webhook")
 
     async def get(self, webhook_id: int | str) -> Webhook:
+        """One subscription by id.
+
+        Args:
+            webhook_id: The subscription's id.
+
+        Returns:
+            The `Webhook`.
+
+        Raises:
+            InvalidRequestError: A bad id.
+            NotFoundError: No such subscription.
+        """
         webhook_id = _check_webhook_id(webhook_id)
         data = await self._http.request(_Call("GET", f"/webhooks/{webhook_id}"))
         return structure(data, Webhook, what="a webhook")
@@ -84,7 +115,21 @@ class Webhooks:
         url: str | None = None,
         enabled: bool | None = None,
     ) -> Webhook:
-        """Change only what is passed (`enabled=False` pauses deliveries, keeping it)."""
+        """Change only what is passed; `enabled=False` pauses deliveries, keeping it.
+
+        Args:
+            webhook_id: The subscription's id.
+            event_type: A new event type.
+            url: A new URL.
+            enabled: Resume (`True`) or pause (`False`) deliveries.
+
+        Returns:
+            The updated `Webhook`.
+
+        Raises:
+            InvalidRequestError: A bad argument, or nothing to change.
+            NotFoundError: No such subscription.
+        """
         webhook_id = _check_webhook_id(webhook_id)
         body: dict[str, Any] = {}
         if event_type is not None:
@@ -99,7 +144,15 @@ class Webhooks:
         return structure(data, Webhook, what="the updated webhook")
 
     async def delete(self, webhook_id: int | str) -> None:
-        """Delete the subscription; deliveries stop at once."""
+        """Delete the subscription; deliveries stop at once.
+
+        Args:
+            webhook_id: The subscription's id.
+
+        Raises:
+            InvalidRequestError: A bad id.
+            NotFoundError: No such subscription.
+        """
         webhook_id = _check_webhook_id(webhook_id)
         await self._http.request(_Call("DELETE", f"/webhooks/{webhook_id}"))
 

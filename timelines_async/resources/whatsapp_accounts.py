@@ -12,11 +12,18 @@ __all__ = ["WhatsAppAccounts"]
 
 
 class WhatsAppAccounts:
+    """`tl.whatsapp_accounts`: the WhatsApp numbers connected to the workspace."""
+
     def __init__(self, http: HTTPCore) -> None:
         self._http = http
 
     async def list(self) -> builtins.list[WhatsAppAccount]:
-        """Every connected account; `status` is `active` or `disconnected` (case varies)."""
+        """Every connected account.
+
+        Returns:
+            The `WhatsAppAccount`s; `status` is `active` or `disconnected` (its case
+            varies: compare case-insensitively).
+        """
         data = await self._http.request(_Call("GET", "/whatsapp_accounts"))
         accounts = data_field(data, "whatsapp_accounts", what="the WhatsApp accounts")
         return structure(accounts, list[WhatsAppAccount], what="the WhatsApp accounts")

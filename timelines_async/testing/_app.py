@@ -185,21 +185,53 @@ class FakeTimelines:
         return self._space
 
     def messages_of(self, chat_id: int) -> list[MessageRecord]:
-        """The chat's messages, oldest first, notes included."""
+        """The chat's messages, oldest first, notes included.
+
+        Args:
+            chat_id: The chat's id.
+
+        Returns:
+            The chat's `MessageRecord`s.
+        """
         return list(self._space.history(self._space.chat(chat_id)))
 
     def chats_with(self, phone: str) -> list[ChatRecord]:
-        """The contact's chats on every number of the workspace, most recently active first."""
+        """The contact's chats on every number of the workspace, most recently active first.
+
+        Args:
+            phone: The contact's international number.
+
+        Returns:
+            The `ChatRecord`s (none if the contact has no chat).
+
+        Raises:
+            ValueError: `phone` is not an international number.
+        """
         number = international_phone(phone)
         if number is None:
             raise ValueError(f"{phone!r} is not an international phone number")
         return self._space.direct_chats(number)
 
     def message(self, uid: str) -> MessageRecord:
+        """One message by uid.
+
+        Args:
+            uid: The message's uid.
+
+        Returns:
+            The `MessageRecord`.
+        """
         return self._space.message(uid)
 
     def status_of(self, uid: str) -> str:
-        """The message's status now, on the fake's clock."""
+        """The message's status now, on the fake's clock.
+
+        Args:
+            uid: The message's uid.
+
+        Returns:
+            `"Pending"`, `"Sent"`, `"Delivered"`, `"Read"` or `"Failed"`.
+        """
         return self._space.message_status(self._space.message(uid))
 
     def timestamp(self, at: float) -> str:
@@ -214,17 +246,34 @@ class FakeTimelines:
         self._injector = FaultInjector(faults)
 
     def advance(self, seconds: float) -> None:
-        """Move the fake's clock forward: statuses progress, download URLs expire."""
+        """Move the fake's clock forward: statuses progress, download URLs expire.
+
+        Args:
+            seconds: How far, in seconds (no real waiting).
+        """
         self.clock.advance(seconds)
 
     def on_event(self, callback: EventCallback) -> None:
-        """Call `callback(payload)` with every webhook event, whatever the subscriptions."""
+        """Call `callback(payload)` with every webhook event, whatever the subscriptions.
+
+        Args:
+            callback: Called with each event's JSON payload (a `dict`), in process.
+        """
         self._hub.callbacks.append(callback)
 
     def receive_message(
         self, chat_id: int, text: str, *, sender_name: str | None = None
     ) -> MessageRecord:
-        """Simulate an incoming WhatsApp message in a chat (fires the webhook events)."""
+        """Simulate an incoming WhatsApp message in a chat (fires the webhook events).
+
+        Args:
+            chat_id: The chat's id.
+            text: The message's text.
+            sender_name: Who sent it (default: the chat's contact).
+
+        Returns:
+            The new `MessageRecord`.
+        """
         return self._space.receive(self._space.chat(chat_id), text, sender_name=sender_name)
 
     def receive_message_from(
@@ -268,11 +317,19 @@ class FakeTimelines:
         await self._hub.deliver()
 
     def client(self, **options: Any) -> TimelinesClient:
-        """A `TimelinesClient` wired to this fake in-process; `options` override the defaults.
+        """A `TimelinesClient` wired to this fake in-process; no sockets.
 
-        Defaults: `token=fake.token`, `requests_per_second=None`,
-        `send_interval=fake.send_interval`. The client owns the in-process
-        transport: close the client and it is closed too.
+        The client owns the in-process transport: close the client and it is
+        closed too.
+
+        Args:
+            **options: `TimelinesClient` options, over the defaults
+                `token=fake.token`, `requests_per_second=None` (the fake has no rate
+                limit unless `request_rate` is set) and
+                `send_interval=fake.send_interval`.
+
+        Returns:
+            The client, to use as `async with fake.client() as tl:`.
         """
         from ._transport import FakeClient
 
