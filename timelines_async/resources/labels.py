@@ -61,20 +61,13 @@ class Labels:
         )
 
     async def replace(self, chat_id: int, labels: str | Iterable[str]) -> builtins.list[str]:
-        """Set the chat's labels to exactly these (an empty list removes them all).
+        """Set the chat's labels to exactly these; the others are removed.
 
-        Unknown labels are created in the workspace.
-
-        Args:
-            chat_id: The chat's id.
-            labels: One label or several (each at most 64 characters).
+        Takes and raises what `add` does; unknown labels are created in the
+        workspace, and an empty list removes every label.
 
         Returns:
             The chat's labels after the change.
-
-        Raises:
-            InvalidRequestError: A bad chat id or label.
-            NotFoundError: No such chat.
         """
         chat_id = check_chat_id(chat_id)
         body = {"labels": labels_list("labels", labels)}
