@@ -11,6 +11,7 @@ from timelines_async import (
     BadRequestError,
     ConflictError,
     InvalidRequestError,
+    MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -20,8 +21,9 @@ from timelines_async import (
     TimelinesError,
     TransportError,
     UnexpectedResponseError,
+    UnprocessableEntityError,
 )
-from timelines_async._http import HTTPCore, _Call
+from timelines_async._http import HTTPCore, _Call, _OutcomeUnknown
 from timelines_async._limits import InProcessSendLimiter
 from timelines_async._retry import RequestKind
 
@@ -86,6 +88,65 @@ async def test_status_error_on_a_2xx_raises_api_error(status: int) -> None:
 
 
 @pytest.mark.parametrize(
+    ("error_code", "expected"),
+    [
+        ("not_found", NotFoundError),
+        ("rate_limit_exceeded", RateLimitError),
+        ("internal_error", ServerError),
+        ("validation_error", BadRequestError),
+        ("quota_exceeded", QuotaExceededError),
+        ("invalid_token", AuthenticationError),
+        ("permission_denied", PermissionDeniedError),
+        ("service_window_closed", ConflictError),
+        ("template_variables_mismatch", UnprocessableEntityError),
+        ("not_supported", MethodNotAllowedError),
+        ("something_new", APIError),
+    ],
+)
+async def test_an_error_envelope_on_a_2xx_maps_by_its_error_code(
+    error_code: str, expected: type[APIError]
+) -> None:
+    """One error tree whatever the status: the class the API documents for the code."""
+    mock = router()
+    mock.get("/chats/1").mock(return_value=error(200, "said no", error_code=error_code))
+    with pytest.raises(APIError) as info:
+        await make_core(mock, max_retries=0).request(_Call("GET", "/chats/1"))
+    assert type(info.value) is expected
+    assert (info.value.status_code, info.value.error_code) == (200, error_code)
+
+
+@pytest.mark.parametrize("kind", [RequestKind.IDEMPOTENT, RequestKind.UNSAFE, RequestKind.SEND])
+async def test_a_2xx_rate_limit_exceeded_is_retried_like_a_429(kind: RequestKind) -> None:
+    mock = router()
+    route = mock.post("/chats/1/messages").mock(
+        side_effect=[
+            error(200, "slow down", error_code="rate_limit_exceeded", headers={"Retry-After": "2"}),
+            ok({"message_uid": "m1"}),
+        ]
+    )
+    sleep = RecordingSleep()
+    core = make_core(mock, sleep=sleep, requests_per_second=1000.0)
+    call = _Call("POST", "/chats/1/messages", json={"text": "hi"}, kind=kind)
+    assert await core.request(call) == {"message_uid": "m1"}
+    assert route.call_count == 2
+    assert sleep.delays[0] == 2.0  # the Retry-After (a pacer wait may follow)
+    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 1000.0 / 20)  # slowed, then recovering
+
+
+async def test_a_2xx_internal_error_to_a_send_leaves_its_outcome_unknown() -> None:
+    mock = router()
+    route = mock.post("/chats/1/messages").mock(
+        return_value=error(200, "Internal error, try again", error_code="internal_error")
+    )
+    call = _Call("POST", "/chats/1/messages", json={"text": "hi"}, kind=RequestKind.SEND)
+    with pytest.raises(_OutcomeUnknown) as info:
+        await make_core(mock, max_retries=3).request(call)
+    assert route.call_count == 1
+    assert isinstance(info.value.__cause__, ServerError)
+    assert "200" in info.value.reason
+
+
+@pytest.mark.parametrize(
     ("status", "expected"),
     [
         (400, BadRequestError),
@@ -99,8 +160,10 @@ async def test_status_error_on_a_2xx_raises_api_error(status: int) -> None:
         (502, ServerError),
         (503, ServerError),
         (504, ServerError),
+        (405, MethodNotAllowedError),
+        (410, NotFoundError),
         (418, APIError),
-        (422, APIError),
+        (422, UnprocessableEntityError),
     ],
 )
 async def test_error_status_maps_to_its_class(status: int, expected: type[APIError]) -> None:

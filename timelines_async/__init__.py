@@ -17,6 +17,7 @@ from ._exceptions import (
     ConflictError,
     InvalidEventError,
     InvalidRequestError,
+    MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -27,6 +28,7 @@ from ._exceptions import (
     TimelinesError,
     TransportError,
     UnexpectedResponseError,
+    UnprocessableEntityError,
 )
 from ._limits import InProcessSendLimiter, SendLimiter
 from ._pagination import Page, Pager
@@ -68,6 +70,7 @@ __all__ = [
     "Message",
     "MessageStatus",
     "MessageType",
+    "MethodNotAllowedError",
     "NonRecurringQuota",
     "NotFoundError",
     "Page",
@@ -90,6 +93,7 @@ __all__ = [
     "TimelinesError",
     "TransportError",
     "UnexpectedResponseError",
+    "UnprocessableEntityError",
     "Webhook",
     "WebhookEventType",
     "WhatsAppAccount",

@@ -16,6 +16,7 @@ from ._exceptions import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -23,6 +24,7 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
+    UnprocessableEntityError,
 )
 from ._retry import parse_retry_after
 
@@ -33,10 +35,33 @@ _STATUS_ERRORS: dict[int, type[APIError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    405: MethodNotAllowedError,
     409: ConflictError,
     410: NotFoundError,
     413: PayloadTooLargeError,
+    422: UnprocessableEntityError,
     429: RateLimitError,
+}
+#: What a 2xx whose envelope says "error" stands for: the class of the status the
+#: API documents for its `error_code`.
+_CODE_ERRORS: dict[str, type[APIError]] = {
+    "missing_credentials": AuthenticationError,
+    "invalid_token": AuthenticationError,
+    "member_not_found": PermissionDeniedError,
+    "permission_denied": PermissionDeniedError,
+    "insufficient_scope": PermissionDeniedError,
+    "plan_feature_unavailable": PermissionDeniedError,
+    "quota_exceeded": QuotaExceededError,
+    "rate_limit_exceeded": RateLimitError,
+    "validation_error": BadRequestError,
+    "not_found": NotFoundError,
+    "account_inactive": ConflictError,
+    "template_not_approved": ConflictError,
+    "template_wrong_waba": ConflictError,
+    "service_window_closed": ConflictError,
+    "template_variables_mismatch": UnprocessableEntityError,
+    "not_supported": MethodNotAllowedError,
+    "internal_error": ServerError,
 }
 #: Statuses whose meaning does not depend on the body (a proxy's HTML page on a
 #: 502 is still a server error; a bare "Unauthorized" is still a 401).
@@ -92,8 +117,9 @@ def error_from_response(
                 status_code=status,
                 **context,
             )
-    if context.get("error_code") == "quota_exceeded":
-        return QuotaExceededError(message, status_code=status, **context)
+    code = context.get("error_code")
+    if code == "quota_exceeded" or status < 300:
+        return _CODE_ERRORS.get(code or "", APIError)(message, status_code=status, **context)
     return error_for_status(status, message, **context)
 
 

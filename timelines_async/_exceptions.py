@@ -11,14 +11,21 @@ TimelinesError
     ├── BadRequestError          400
     ├── AuthenticationError      401
     ├── PermissionDeniedError    403
-    ├── NotFoundError            404
+    ├── NotFoundError            404, 410
+    ├── MethodNotAllowedError    405   (not_supported: not on this WhatsApp account)
     ├── ConflictError            409
     ├── PayloadTooLargeError     413
+    ├── UnprocessableEntityError 422
     ├── RateLimitError           429   .retry_after
     ├── QuotaExceededError       error_code quota_exceeded, whatever the status
     ├── ServerError              5xx
     └── UnexpectedResponseError  a body that is not the API's envelope
 ```
+
+A 2xx answer whose envelope says `"status": "error"` maps by its `error_code`
+to the class of the status the API documents for that code (`not_found` ->
+`NotFoundError`, `rate_limit_exceeded` -> `RateLimitError`, retried like a 429,
+`internal_error` -> `ServerError`, ...): one error tree whatever the status.
 
 No exception carries the API token: errors hold the method, the path and what
 the server said, never the request headers.
@@ -38,6 +45,7 @@ __all__ = [
     "ConflictError",
     "InvalidEventError",
     "InvalidRequestError",
+    "MethodNotAllowedError",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -48,6 +56,7 @@ __all__ = [
     "TimelinesError",
     "TransportError",
     "UnexpectedResponseError",
+    "UnprocessableEntityError",
 ]
 
 
@@ -173,7 +182,12 @@ class PermissionDeniedError(APIError):
 
 
 class NotFoundError(APIError):
-    """404: the chat, message, file or webhook does not exist."""
+    """404 (or 410): the chat, message, file or webhook does not exist."""
+
+
+class MethodNotAllowedError(APIError):
+    """405 (`not_supported`): not available for this WhatsApp account (a WABA-only operation
+    on a QR account, say)."""
 
 
 class ConflictError(APIError):
@@ -182,6 +196,10 @@ class ConflictError(APIError):
 
 class PayloadTooLargeError(APIError):
     """413: the upload is larger than the API accepts."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: well-formed but unusable (a WABA template's variables do not match it, say)."""
 
 
 class RateLimitError(APIError):

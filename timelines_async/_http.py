@@ -46,6 +46,7 @@ from ._retry import (
     RequestKind,
     retry_delay,
     should_retry,
+    throttled,
 )
 
 __all__ = ["HTTPCore"]
@@ -363,15 +364,20 @@ class HTTPCore:
         status = response.status_code
         elapsed_ms = (time.perf_counter() - started) * 1e3
         logger.debug("%s %s -> %d (%.1f ms)", call.method, call.path, status, elapsed_ms)
-        if status == 429:
-            self.pacer.on_throttled()
-        else:
-            self.pacer.on_success()
         try:
             data = decode_response(
                 status, body, response.headers, method=call.method, path=call.path
             )
-            return decode(data)
         except APIError as error:
             _redact(error, self._auth)
+            self._adapt_pace(throttled=throttled(status, error.error_code))
             raise
+        self._adapt_pace(throttled=False)
+        return decode(data)
+
+    def _adapt_pace(self, *, throttled: bool) -> None:
+        """Slow the request pacer down on a 429; let it recover on any other answer."""
+        if throttled:
+            self.pacer.on_throttled()
+        else:
+            self.pacer.on_success()

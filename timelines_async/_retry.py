@@ -28,6 +28,7 @@ __all__ = [
     "parse_retry_after",
     "retry_delay",
     "should_retry",
+    "throttled",
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -67,7 +68,8 @@ def should_retry(
 
     Pass the answer's `status` (and its `error_code`), or the transport `failure`.
     A used-up quota (`quota_exceeded`, even on a 429) is never retried: waiting
-    seconds does not refill a monthly quota.
+    seconds does not refill a monthly quota. `rate_limit_exceeded` is a 429
+    whatever the status.
     """
     if attempt >= max_retries:
         return False
@@ -75,9 +77,14 @@ def should_retry(
         return failure is Failure.NOT_SENT or kind is RequestKind.IDEMPOTENT
     if status is None or error_code == "quota_exceeded":
         return False
-    if status == 429:
+    if throttled(status, error_code):
         return True
     return kind is RequestKind.IDEMPOTENT and status in RETRYABLE_STATUSES
+
+
+def throttled(status: int, error_code: str | None) -> bool:
+    """Whether an answer is the API's "too many requests" (a 429, or a 2xx that says so)."""
+    return status == 429 or error_code == "rate_limit_exceeded"
 
 
 def backoff_delay(
