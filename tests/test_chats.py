@@ -11,10 +11,12 @@ import pytest
 
 from timelines_async import (
     Chat,
+    InvalidRequestError,
     NotFoundError,
     TransportError,
     UnexpectedResponseError,
 )
+from timelines_async.testing import FakeTimelines
 
 from ._core_support import chat_json, error, make_core, ok, resources, router
 
@@ -43,6 +45,9 @@ def one_page(*chats: dict[str, Any]) -> httpx.Response:
         ({"closed": True}, {"closed": "true"}),
         ({"chatgpt_autoresponse_enabled": False}, {"chatgpt_autoresponse_enabled": "false"}),
         ({"phone": "+1 (415) 555-1234"}, {"phone": "+14155551234"}),
+        ({"phone": "050-111 1111"}, {"phone": "0501111111"}),  # national: a substring match
+        ({"phone": "5551234"}, {"phone": "5551234"}),  # partial
+        ({"phone": "+٩٧٢ ٥٠"}, {"phone": "+97250"}),
         (
             {"created_after": datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)},
             {"created_after": "2024-12-31T23:59:59+00:00"},
@@ -62,6 +67,37 @@ async def test_list_filters_are_sent_as_the_api_spells_them(
     chats, _, _ = resources(make_core(mock))
     assert [c.id for c in await chats.list(**filters).collect()] == [1]
     assert dict(route.calls.last.request.url.params) == {**expected, "page": "1"}
+
+
+@pytest.mark.parametrize("phone", ["", "   ", "call me", "+1 415 CALL", "+", "12,34"])
+def test_a_phone_filter_with_letters_or_nothing_is_refused(phone: str) -> None:
+    chats, _, _ = resources(make_core(router()))
+    with pytest.raises(InvalidRequestError) as info:
+        chats.list(phone=phone)
+    assert info.value.field == "phone"
+
+
+@pytest.mark.parametrize("field", ["label", "name", "responsible", "whatsapp_account_id"])
+@pytest.mark.parametrize("value", ["a,b", ["ok", "a,b"]], ids=["one-value", "in-a-list"])
+def test_a_comma_inside_one_value_of_a_multi_value_filter_is_refused(
+    field: str, value: object
+) -> None:
+    """The API splits on commas: `name="Acme, Inc"` would silently look for two names."""
+    chats, _, _ = resources(make_core(router()))
+    with pytest.raises(InvalidRequestError) as info:
+        chats.list(**{field: value})  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert "comma" in str(info.value)
+
+
+async def test_a_national_phone_filter_finds_the_chats_of_the_fake_that_contain_it() -> None:
+    fake = FakeTimelines(seed=0, chats=5)
+    chat = next(iter(fake.chats.values()))
+    assert chat.phone is not None
+    national = "0" + chat.phone[-9:]  # a leading zero in place of the country code
+    async with fake.client() as tl:
+        found = await tl.chats.list(phone=national).collect()
+    assert chat.id in [c.id for c in found]
 
 
 async def test_list_pages_carry_the_same_filters() -> None:

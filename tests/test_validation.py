@@ -133,7 +133,7 @@ BAD_INPUT: list[Any] = [
     pytest.param(lambda c, lb, m: c.list(label=5), "label", id="filter-not-iterable"),
     pytest.param(lambda c, lb, m: c.list(name=["a", 7]), "name", id="filter-item-not-str"),
     pytest.param(lambda c, lb, m: c.list(read="no"), "read", id="filter-bool"),
-    pytest.param(lambda c, lb, m: c.list(phone="415-555-1234"), "phone", id="filter-phone"),
+    pytest.param(lambda c, lb, m: c.list(phone="call me"), "phone", id="filter-phone"),
     pytest.param(lambda c, lb, m: c.list(created_after=5), "created_after", id="filter-date"),
     pytest.param(
         lambda c, lb, m: c.list(created_after=datetime(2024, 1, 1)),

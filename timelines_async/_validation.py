@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TEXT",
     "bool_param",
     "check_chat_id",
+    "check_phone_filter",
     "check_text",
     "check_uid",
     "csv_param",
@@ -44,6 +45,8 @@ _INTERNATIONAL_WITH_PLUS = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 #: Without a `+`, only a number long enough to carry a country code is taken as
 #: international: `14155551234` passes, a national `415-555-1234` does not.
 _INTERNATIONAL_DIGITS = re.compile(r"[1-9]\d{10,14}", re.ASCII)
+#: A phone filter: digits, with a `+` in front for an exact match.
+_PHONE_FILTER = re.compile(r"\+?\d+", re.ASCII)
 #: Separators, escapes and control characters (httpx refuses the latter in a URL).
 _UNSAFE_IN_PATH = re.compile(r"[\s/?#%\x00-\x1f\x7f]")
 
@@ -66,10 +69,7 @@ def check_text(field: str, value: object, *, max_length: int, allow_empty: bool 
 def normalize_phone(field: str, value: object) -> str:
     """An international phone number with spaces, dashes, dots and parentheses removed."""
     text = check_text(field, value, max_length=64)
-    # Digits typed in another script ("+١ ٤١٥ ...") are still digits: send them as ASCII.
-    compact = "".join(
-        str(unicodedata.decimal(c)) if c.isdecimal() else c for c in _PHONE_SEPARATORS.sub("", text)
-    )
+    compact = _ascii_digits(_PHONE_SEPARATORS.sub("", text))
     if _INTERNATIONAL_WITH_PLUS.fullmatch(compact) or _INTERNATIONAL_DIGITS.fullmatch(compact):
         return compact
     raise InvalidRequestError(
@@ -77,6 +77,29 @@ def normalize_phone(field: str, value: object) -> str:
         f"{text!r} is not an international phone number; write it with the country code, "
         "as in +14155551234",
     )
+
+
+def _ascii_digits(text: str) -> str:
+    """Digits typed in another script ("+١ ٤١٥ ...") are still digits: send them as ASCII."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def check_phone_filter(field: str, value: object) -> str:
+    """A phone to filter chats by, separators removed: whole or partial, national or not.
+
+    With a leading `+` the API matches the number exactly; without one it drops
+    leading zeros and matches any number that contains the rest (`0501111111`).
+    Only what cannot be a phone filter is refused: letters, or nothing at all.
+    """
+    text = check_text(field, value, max_length=64, allow_empty=False)
+    compact = _ascii_digits(_PHONE_SEPARATORS.sub("", text))
+    if not _PHONE_FILTER.fullmatch(compact):
+        raise InvalidRequestError(
+            field,
+            f"{text!r} is not a phone filter: give digits (a whole or partial number), "
+            "with a leading + for an exact match",
+        )
+    return compact
 
 
 def check_chat_id(value: object, field: str = "chat_id") -> int:
@@ -112,12 +135,21 @@ def _str_items(field: str, value: object) -> list[str]:
 
 
 def csv_param(field: str, value: str | Iterable[str]) -> str:
-    """A filter that takes one or several strings, sent comma-joined in one parameter."""
+    """A filter that takes one or several strings, sent comma-joined in one parameter.
+
+    A comma inside one value would silently split it into two: refused.
+    """
     items = _str_items(field, value)
     if not items:
         raise InvalidRequestError(field, "must name at least one value")
     for item in items:
         check_text(field, item, max_length=4096, allow_empty=False)
+        if "," in item:
+            raise InvalidRequestError(
+                field,
+                f"{item!r} contains a comma, which the API reads as a separator between "
+                "values; pass several values as a list",
+            )
     return ",".join(items)
 
 

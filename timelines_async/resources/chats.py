@@ -15,10 +15,10 @@ from .._validation import (
     MAX_NOTE,
     bool_param,
     check_chat_id,
+    check_phone_filter,
     check_text,
     csv_param,
     datetime_param,
-    normalize_phone,
 )
 from ..models import Chat
 
@@ -53,8 +53,8 @@ class Chats:
         """Every chat matching all the filters given, 50 a page, pages read ahead.
 
         Filters naming several values (`label=["vip", "enterprise"]`) match any
-        of them; different filters must all match. Nothing is requested until
-        the pager is used.
+        of them (a value may not hold a comma); different filters must all match.
+        Nothing is requested until the pager is used.
 
         Args:
             label: Chats with any of these labels.
@@ -67,7 +67,9 @@ class Chats:
             read: Only read or only unread chats.
             closed: Only closed or only open chats.
             chatgpt_autoresponse_enabled: Only chats with the AI agent on or off.
-            phone: Direct chats with this one number.
+            phone: Direct chats with this one number: with a leading `+` exactly
+                that number; without one, any number containing it (`"0501111111"`,
+                leading zeros dropped).
             created_after: Chats created after this aware `datetime` or ISO string.
             created_before: Chats created before this aware `datetime` or ISO string.
             with_msg: Include each chat's full `last_message`.
@@ -98,7 +100,7 @@ class Chats:
             if flag is not None:
                 params[field] = bool_param(field, flag)
         if phone is not None:
-            params["phone"] = normalize_phone("phone", phone)
+            params["phone"] = check_phone_filter("phone", phone)
         if created_after is not None:
             params["created_after"] = datetime_param("created_after", created_after)
         if created_before is not None:
