@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from timelines_async import ConfigurationError, TimelinesClient
-from timelines_async._client import (
+from timelines_async._options import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,

@@ -30,7 +30,7 @@ from openapi_core.validation.request.exceptions import (
 
 from tests._openapi import SERVER_URL, load_openapi, spec_or_skip, validate
 from timelines_async import InvalidRequestError, TimelinesClient, WebhookEventType
-from timelines_async._client import DEFAULT_BASE_URL
+from timelines_async._options import DEFAULT_BASE_URL
 from timelines_async.resources.teammates import ROLES
 from timelines_async.resources.webhooks import EVENT_TYPES
 

@@ -13,8 +13,14 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from timelines_async import InvalidRequestError, TimelinesError
-from timelines_async._validation import normalize_phone
+from timelines_async import ConfigurationError, InvalidRequestError, TimelinesError
+from timelines_async._validation import (
+    check_bool_param,
+    check_integer,
+    check_number,
+    check_phone,
+    option_error,
+)
 from timelines_async.resources.chats import Chats
 from timelines_async.resources.labels import Labels
 from timelines_async.resources.messages import Messages
@@ -244,9 +250,9 @@ def test_invalid_request_error_keeps_field_and_message() -> None:
     ("raw", "expected"),
     [("+1 (415) 555-1234", "+14155551234"), (" +44 20 7946 0958 ", "+442079460958")],
 )
-def test_normalize_phone_strips_separators(raw: str, expected: str) -> None:
+def test_check_phone_strips_separators(raw: str, expected: str) -> None:
     """The checks are plain functions: usable without a client or a loop."""
-    assert normalize_phone("phone", raw) == expected
+    assert check_phone("phone", raw) == expected
 
 
 PHONE_LIKE = st.one_of(
@@ -256,12 +262,12 @@ PHONE_LIKE = st.one_of(
 
 
 @given(raw=PHONE_LIKE)
-def test_normalize_phone_either_returns_a_compact_number_or_raises_invalid_request(
+def test_check_phone_either_returns_a_compact_number_or_raises_invalid_request(
     raw: str,
 ) -> None:
     """Whatever the input: an ASCII international number, or `InvalidRequestError("phone")`."""
     try:
-        phone: str | None = normalize_phone("phone", raw)
+        phone: str | None = check_phone("phone", raw)
         field = None
     except InvalidRequestError as err:
         phone, field = None, err.field
@@ -272,3 +278,38 @@ def test_normalize_phone_either_returns_a_compact_number_or_raises_invalid_reque
     assert digits.isascii()
     assert digits.isdigit()
     assert 7 <= len(digits) <= 15
+
+
+@pytest.mark.parametrize(
+    ("value", "exclusive"),
+    [
+        (-0.5, False),
+        (0, True),
+        (float("nan"), False),
+        (float("inf"), False),
+        (True, False),
+        ("1", False),
+    ],
+)
+def test_check_number_refuses_what_is_not_a_finite_number_in_range(
+    value: object, exclusive: bool
+) -> None:
+    with pytest.raises(InvalidRequestError, match="interval: must be a number"):
+        check_number("interval", value, minimum=0, exclusive=exclusive)
+
+
+@pytest.mark.parametrize(("value", "exclusive"), [(0, False), (0.001, True), (7, True)])
+def test_check_number_returns_the_number(value: float, exclusive: bool) -> None:
+    assert check_number("interval", value, minimum=0, exclusive=exclusive) == value
+
+
+@pytest.mark.parametrize("value", [0, 2.0, False, None])
+def test_check_integer_refuses_floats_bools_and_values_below_the_minimum(value: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"^workers must be an integer >= 1, not"):
+        check_integer("workers", value, minimum=1, error=option_error)
+
+
+def test_a_flag_is_sent_as_the_query_string_spells_it() -> None:
+    assert (check_bool_param("read", True), check_bool_param("read", False)) == ("true", "false")
+    with pytest.raises(InvalidRequestError, match="read: must be True or False"):
+        check_bool_param("read", "false")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import math
-import os
 from functools import cached_property
 from types import TracebackType
 from typing import Self
 
 import httpx
 
-from ._exceptions import ConfigurationError
 from ._http import HTTPCore
 from ._limits import InProcessSendLimiter, SendLimiter
+from ._options import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUESTS_PER_SECOND,
+    DEFAULT_SEND_INTERVAL,
+    DEFAULT_TIMEOUT,
+    _Options,
+)
 from ._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
 from .resources.chats import Chats
 from .resources.files import Files
@@ -24,15 +29,7 @@ from .resources.teammates import Teammates
 from .resources.webhooks import Webhooks
 from .resources.whatsapp_accounts import WhatsAppAccounts
 
-__all__ = ["DEFAULT_BASE_URL", "TimelinesClient"]
-
-DEFAULT_BASE_URL = "https://app.timelines.ai/integrations/api"
-#: Defaults sized to the ~2 requests/s per workspace observed in production: sustained
-#: faster traffic only earns 429s and backoff (docs/design/api.md, "Rate limits").
-DEFAULT_MAX_CONCURRENCY = 4
-DEFAULT_REQUESTS_PER_SECOND = 2.0
-DEFAULT_SEND_INTERVAL = 2.0
-DEFAULT_MAX_RETRIES = 4
+__all__ = ["TimelinesClient"]
 
 
 class TimelinesClient:
@@ -51,7 +48,7 @@ class TimelinesClient:
         token: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND,
         send_interval: float = DEFAULT_SEND_INTERVAL,
@@ -61,65 +58,32 @@ class TimelinesClient:
         retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
         retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     ) -> None:
-        token = token if token is not None else os.environ.get("TIMELINES_API_TOKEN")
-        if token is not None and not isinstance(token, str):
-            raise ConfigurationError(f"the API token must be a string, not {type(token).__name__}")
-        if not token or not token.strip():
-            raise ConfigurationError(
-                "no API token: pass token=... or set TIMELINES_API_TOKEN "
-                "(TimelinesAI app -> Integrations -> Public API)"
-            )
-        stripped = token.strip()
-        # An HTTP header carries ASCII only: anything else is a copy-paste accident (and
-        # httpx would fail later with an encoding error that holds the token).
-        if not (stripped.isascii() and stripped.isprintable()) or " " in stripped:
-            raise ConfigurationError(
-                "the API token must be printable ASCII without spaces or control characters"
-            )
-        _require(
-            base_url is None or isinstance(base_url, str),
-            f"base_url must be a string, not {type(base_url).__name__}",
-        )
-        base_url = base_url or os.environ.get("TIMELINES_BASE_URL") or DEFAULT_BASE_URL
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base_url must be an http(s) URL, not {base_url!r}")
-        _require(
-            _integer(max_concurrency) and max_concurrency >= 1,
-            f"max_concurrency must be an integer >= 1, not {max_concurrency!r}",
-        )
-        _require(
-            requests_per_second is None or _positive(requests_per_second),
-            f"requests_per_second must be > 0 or None, not {requests_per_second!r}",
-        )
-        _require(
-            _positive(send_interval) or send_interval == 0,
-            f"send_interval must be >= 0, not {send_interval!r}",
-        )
-        _require(
-            _integer(max_retries) and max_retries >= 0,
-            f"max_retries must be an integer >= 0, not {max_retries!r}",
-        )
-        _require(_positive(timeout), f"timeout must be > 0, not {timeout!r}")
-        _require(
-            (_positive(retry_base_delay) or retry_base_delay == 0)
-            and (_positive(retry_max_delay) or retry_max_delay == 0)
-            and retry_base_delay <= retry_max_delay,
-            "retry_base_delay and retry_max_delay must be >= 0 with base <= max, not "
-            f"{retry_base_delay!r} and {retry_max_delay!r}",
-        )
-        self.base_url = base_url.rstrip("/")
-        self.send_interval = send_interval
-        self._http = HTTPCore(
-            token=stripped,
-            base_url=self.base_url,
+        options = _Options(
+            token=token,
+            base_url=base_url,
             timeout=timeout,
             max_concurrency=max_concurrency,
             requests_per_second=requests_per_second,
+            send_interval=send_interval,
             max_retries=max_retries,
+            http_client=http_client,
+            send_limiter=send_limiter,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
-            send_limiter=send_limiter or InProcessSendLimiter(send_interval),
-            http_client=http_client,
+        )
+        self.base_url = options.base_url
+        self.send_interval = options.send_interval
+        self._http = HTTPCore(
+            token=options.token,
+            base_url=options.base_url,
+            timeout=options.timeout,
+            max_concurrency=options.max_concurrency,
+            requests_per_second=options.requests_per_second,
+            max_retries=options.max_retries,
+            retry_base_delay=options.retry_base_delay,
+            retry_max_delay=options.retry_max_delay,
+            send_limiter=options.send_limiter or InProcessSendLimiter(options.send_interval),
+            http_client=options.http_client,
         )
 
     def __repr__(self) -> str:
@@ -181,21 +145,3 @@ class TimelinesClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _positive(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ConfigurationError(message)

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import time
 from typing import Self
@@ -49,6 +48,7 @@ import anyio.lowlevel
 import attrs
 
 from ._exceptions import ConfigurationError, TimelinesError
+from ._validation import check_number, option_error
 
 try:
     from redis.asyncio import Redis, RedisCluster
@@ -149,10 +149,8 @@ class RedisSendLimiter:
         interval: float = 2.0,
         timeout: float = 5.0,
     ) -> None:
-        if not _finite_at_least(interval, 0):
-            raise ConfigurationError(f"interval must be a number >= 0, not {interval!r}")
-        if not _finite_at_least(timeout, 0) or timeout == 0:
-            raise ConfigurationError(f"timeout must be a number > 0, not {timeout!r}")
+        check_number("interval", interval, minimum=0, error=option_error)
+        check_number("timeout", timeout, minimum=0, exclusive=True, error=option_error)
         if key is None:
             token = os.environ.get("TIMELINES_API_TOKEN", "")
             if not token.strip():
@@ -253,12 +251,3 @@ def _fifo_lock() -> anyio.Lock:
     busy machine; `fast_acquire` skips it.
     """
     return anyio.Lock(fast_acquire=True)
-
-
-def _finite_at_least(value: object, floor: float) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= floor
-    )

@@ -19,7 +19,7 @@ from typing import Literal
 import attrs
 
 from .._exceptions import InvalidRequestError
-from .._validation import MAX_TEXT, check_chat_id, normalize_phone
+from .._validation import MAX_TEXT, check_chat_id, check_phone
 from ._errors import InvalidCampaignError, InvalidRowsError, RowProblem
 
 __all__ = ["Plan", "Recipient", "Source", "TargetKind", "load_plan"]
@@ -279,7 +279,7 @@ def _check_row(
         if kind == "phone":
             # One spelling per number (`14155551234` is `+14155551234`): duplicates are
             # caught, and reconciliation looks the chat up by exact phone.
-            target = "+" + normalize_phone("phone", raw_target).removeprefix("+")
+            target = "+" + check_phone("phone", raw_target).removeprefix("+")
         else:
             target = str(check_chat_id(raw_target))
     except InvalidRequestError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from .._exceptions import (
     SendOutcomeUnknown,
     TimelinesError,
 )
+from .._validation import check_integer, check_number
 from ._csv import Plan, Recipient, Source, load_plan
 from ._errors import CampaignError, InsufficientQuotaError, InvalidCampaignError
 from ._journal import Journal, JournalRow, State, default_journal_path
@@ -88,14 +88,8 @@ async def run(
     a short quota, or a journal of another campaign. See the
     `timelines_async.campaign` module documentation for the whole story.
     """
-    if (
-        isinstance(settle, bool)
-        or not isinstance(settle, int | float)
-        or not (math.isfinite(settle) and settle >= 0)
-    ):
-        raise InvalidCampaignError("settle", f"must be a number of seconds >= 0, not {settle!r}")
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise InvalidCampaignError("max_attempts", f"must be an integer >= 1, not {max_attempts!r}")
+    check_number("settle", settle, minimum=0, error=InvalidCampaignError)
+    check_integer("max_attempts", max_attempts, minimum=1, error=InvalidCampaignError)
     plan = load_plan(recipients, text, skip_invalid=skip_invalid)
     journal_path = _journal_path(plan, journal)
     if dry_run:

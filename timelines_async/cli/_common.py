@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 from collections.abc import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._client import (
+from .._client import TimelinesClient
+from .._exceptions import AuthenticationError, TimelinesError, TransportError
+from .._options import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_REQUESTS_PER_SECOND,
-    TimelinesClient,
+    DEFAULT_TIMEOUT,
 )
-from .._exceptions import AuthenticationError, TimelinesError, TransportError
+from .._validation import check_integer, check_number
 from ..export import ExportProgress, ExportSummary, ProgressCallback
 
 __all__ = [
@@ -38,37 +39,37 @@ __all__ = [
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
-    return value
+    return check_integer("value", _parsed(text, int), minimum=1, error=_argument_error)
 
 
 def non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
-    return value
+    return check_number("value", _parsed(text, float), minimum=0, error=_argument_error)
+
+
+def positive(text: str) -> float:
+    return check_number(
+        "value", _parsed(text, float), minimum=0, exclusive=True, error=_argument_error
+    )
 
 
 def fraction(text: str) -> float:
     value = non_negative(text)
     if value > 1:
-        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 1, not {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a rate between 0 and 1, not {text!r}")
     return value
 
 
-def positive(text: str) -> float:
-    value = non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, not {text!r}")
-    return value
+def _parsed(text: str, kind: type[int] | type[float]) -> object:
+    """The number `text` spells, or `text` itself for the check to refuse."""
+    try:
+        return kind(text)
+    except ValueError:
+        return text
+
+
+def _argument_error(field: str, message: str) -> argparse.ArgumentTypeError:
+    """argparse names the option itself: the message says only what is wrong."""
+    return argparse.ArgumentTypeError(message)
 
 
 def add_client_options(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +106,7 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=positive,
         metavar="SECONDS",
-        default=30.0,
+        default=DEFAULT_TIMEOUT,
         help="seconds per request (default %(default)s)",
     )
 

@@ -13,12 +13,14 @@ from .._pagination import Page, Pager, numbered_pages, page_from
 from .._validation import (
     MAX_CHAT_NAME,
     MAX_NOTE,
-    bool_param,
+    MAX_RESPONSIBLE,
+    check_bool,
+    check_bool_param,
     check_chat_id,
+    check_csv,
+    check_datetime,
     check_phone_filter,
     check_text,
-    csv_param,
-    datetime_param,
 )
 from ..models import Chat
 
@@ -89,7 +91,7 @@ class Chats:
             ("whatsapp_phone", whatsapp_phone),
         ):
             if many is not None:
-                params[field] = csv_param(field, many)
+                params[field] = check_csv(field, many)
         for field, flag in (
             ("group", group),
             ("read", read),
@@ -98,13 +100,13 @@ class Chats:
             ("with_msg", with_msg),
         ):
             if flag is not None:
-                params[field] = bool_param(field, flag)
+                params[field] = check_bool_param(field, flag)
         if phone is not None:
             params["phone"] = check_phone_filter("phone", phone)
         if created_after is not None:
-            params["created_after"] = datetime_param("created_after", created_after)
+            params["created_after"] = check_datetime("created_after", created_after)
         if created_before is not None:
-            params["created_before"] = datetime_param("created_before", created_before)
+            params["created_before"] = check_datetime("created_before", created_before)
 
         async def fetch(page: int) -> Page[Chat]:
             data = await self._http.request(
@@ -167,15 +169,14 @@ class Chats:
         if name is not None:
             body["name"] = check_text("name", name, max_length=MAX_CHAT_NAME, allow_empty=False)
         if responsible is not None:
-            body["responsible"] = check_text("responsible", responsible, max_length=254)
+            body["responsible"] = check_text("responsible", responsible, max_length=MAX_RESPONSIBLE)
         for field, flag in (
             ("closed", closed),
             ("read", read),
             ("chatgpt_autoresponse_enabled", chatgpt_autoresponse_enabled),
         ):
             if flag is not None:
-                bool_param(field, flag)
-                body[field] = flag
+                body[field] = check_bool(field, flag)
         if not body:
             raise InvalidRequestError("update", "pass at least one field to change")
         data = await self._http.request(_Call("PATCH", f"/chats/{chat_id}", json=body))
@@ -200,11 +201,11 @@ class Chats:
             NotFoundError: No such chat.
         """
         chat_id = check_chat_id(chat_id)
-        check_text("text", text, max_length=MAX_NOTE, allow_empty=False)
-        bool_param("private", private)
-        data = await self._http.request(
-            _Call("POST", f"/chats/{chat_id}/notes", json={"text": text, "is_private": private})
-        )
+        body = {
+            "text": check_text("text", text, max_length=MAX_NOTE, allow_empty=False),
+            "is_private": check_bool("private", private),
+        }
+        data = await self._http.request(_Call("POST", f"/chats/{chat_id}/notes", json=body))
         return structure(data_field(data, "message_uid", what="a new note"), str, what="a note uid")
 
 

@@ -21,9 +21,8 @@ from .._converter import structure
 from .._exceptions import InvalidRequestError, TransportError, UnexpectedResponseError
 from .._files import FileInput, multipart_body
 from .._http import HTTPCore, _Call
-from .._validation import MAX_CONTENT_TYPE, MAX_FILENAME, check_text, check_uid
+from .._validation import MAX_CONTENT_TYPE, MAX_FILENAME, check_http_url, check_text, check_uid
 from ..models import FileInfo
-from ._urls import check_http_url
 
 __all__ = ["Files"]
 

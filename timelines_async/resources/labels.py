@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from .._converter import data_field, structure
 from .._http import HTTPCore, _Call
 from .._retry import RequestKind
-from .._validation import check_chat_id, labels_list
+from .._validation import check_chat_id, check_labels
 
 __all__ = ["Labels"]
 
@@ -55,7 +55,7 @@ class Labels:
             NotFoundError: No such chat.
         """
         chat_id = check_chat_id(chat_id)
-        body = {"labels": labels_list("labels", labels)}
+        body = {"labels": check_labels("labels", labels)}
         return _labels(
             await self._http.request(_Call("PUT", f"/chats/{chat_id}/labels", json=body))
         )
@@ -70,7 +70,7 @@ class Labels:
             The chat's labels after the change.
         """
         chat_id = check_chat_id(chat_id)
-        body = {"labels": labels_list("labels", labels)}
+        body = {"labels": check_labels("labels", labels)}
         # POST, but setting the same list twice leaves the same state: safe to retry.
         data = await self._http.request(
             _Call("POST", f"/chats/{chat_id}/labels", json=body, kind=RequestKind.IDEMPOTENT)

@@ -20,12 +20,12 @@ from .._validation import (
     MAX_CHAT_NAME,
     MAX_LABEL,
     MAX_TEXT,
-    bool_param,
+    check_bool_param,
     check_chat_id,
+    check_phone,
     check_text,
+    check_timestamp,
     check_uid,
-    normalize_phone,
-    timestamp_param,
 )
 from ..models import Message, MessageType, SentMessage, StatusChange
 
@@ -167,11 +167,11 @@ class Messages:
                     "only applies to sends by phone or jid "
                     "(a chat always sends from its own account)",
                 )
-            body["whatsapp_account_phone"] = normalize_phone(
+            body["whatsapp_account_phone"] = check_phone(
                 "whatsapp_account_phone", whatsapp_account_phone
             )
         if phone is not None:
-            body["phone"] = normalize_phone("phone", phone)
+            body["phone"] = check_phone("phone", phone)
             path, target = "/messages", {"phone": body["phone"]}
         elif jid is not None:
             body["jid"] = check_uid("jid", jid)
@@ -339,11 +339,11 @@ def _history_params(
         raise InvalidRequestError("order", f"must be 'asc' or 'desc', not {order!r}")
     params = {"sorting_order": order}
     if from_me is not None:
-        params["from_me"] = bool_param("from_me", from_me)
+        params["from_me"] = check_bool_param("from_me", from_me)
     if after is not None:
-        params["after"] = timestamp_param("after", after)
+        params["after"] = check_timestamp("after", after)
     if before is not None:
-        params["before"] = timestamp_param("before", before)
+        params["before"] = check_timestamp("before", before)
     if after_message is not None:
         params["after_message"] = check_uid("after_message", after_message)
     if before_message is not None:

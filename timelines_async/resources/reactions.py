@@ -5,13 +5,10 @@ from __future__ import annotations
 from .._converter import data_field, structure
 from .._exceptions import InvalidRequestError
 from .._http import HTTPCore, _Call
-from .._validation import check_text, check_uid
+from .._validation import MAX_REACTION, check_text, check_uid
 from ..models import Reactions
 
-__all__ = ["MAX_REACTION", "MessageReactions"]
-
-#: The API's limit for a reaction (one emoji, possibly written as escapes).
-MAX_REACTION = 50
+__all__ = ["MessageReactions"]
 
 
 class MessageReactions:
@@ -52,7 +49,7 @@ class MessageReactions:
             NotFoundError: No such message.
         """
         uid = check_uid("uid", uid)
-        check_text("emoji", emoji, max_length=MAX_REACTION)
+        emoji = check_text("emoji", emoji, max_length=MAX_REACTION)
         if not emoji.strip():
             raise InvalidRequestError(
                 "emoji", "must not be empty (use clear() to remove a reaction)"

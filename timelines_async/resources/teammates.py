@@ -9,15 +9,20 @@ from typing import Any
 from .._converter import data_field, structure
 from .._exceptions import InvalidRequestError
 from .._http import HTTPCore, _Call
-from .._validation import check_text
+from .._validation import (
+    MAX_EMAIL,
+    MAX_PERSON_NAME,
+    MAX_ROLE,
+    MAX_TEAM_TITLE,
+    check_id,
+    check_text,
+)
 from ..models import Team, Teammate
 
 __all__ = ["ROLES", "Teammates"]
 
 #: The roles an invitation may give (the API's enum; it compares them case-insensitively).
 ROLES = ("admin", "team_supervisor", "teammate", "agent", "collaborator")
-MAX_EMAIL = 254
-MAX_NAME = 150
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -82,24 +87,19 @@ class Teammates:
         Raises:
             InvalidRequestError: A bad email, name, team or role.
         """
-        check_text("email", email, max_length=MAX_EMAIL, allow_empty=False)
-        if not _EMAIL.fullmatch(email.strip()):
+        email = check_text("email", email, max_length=MAX_EMAIL, allow_empty=False).strip()
+        if not _EMAIL.fullmatch(email):
             raise InvalidRequestError("email", "is not an email address")
-        body: dict[str, Any] = {"email": email.strip()}
-        for field, value in (("first_name", first_name), ("last_name", last_name)):
+        body: dict[str, Any] = {"email": email}
+        for field, value, limit in (
+            ("first_name", first_name, MAX_PERSON_NAME),
+            ("last_name", last_name, MAX_PERSON_NAME),
+            ("team_title", team_title, MAX_TEAM_TITLE),
+        ):
             if value is not None:
-                body[field] = check_text(field, value, max_length=MAX_NAME, allow_empty=False)
-        if team_title is not None:
-            body["team_title"] = check_text(
-                "team_title", team_title, max_length=1024, allow_empty=False
-            )
+                body[field] = check_text(field, value, max_length=limit, allow_empty=False)
         if role is not None:
-            check_text("role", role, max_length=64, allow_empty=False)
-            if role.lower() not in ROLES:
-                raise InvalidRequestError(
-                    "role", f"must be one of {', '.join(ROLES)}, not {role!r}"
-                )
-            body["role"] = role.lower()
+            body["role"] = _check_role(role)
         # A repeated invitation updates the same member: harmless, but not promised
         # idempotent by the API, so it is retried only when provably not sent.
         data = await self._http.request(_Call("POST", "/workspace/invitations", json=body))
@@ -116,13 +116,13 @@ class Teammates:
             NotFoundError: The user is not in the workspace.
             ConflictError: They have already accepted.
         """
-        user_id = _check_user_id(user_id)
+        user_id = check_id("user_id", user_id, what="user")
         await self._http.request(_Call("DELETE", f"/workspace/invitations/{user_id}"))
 
 
-def _check_user_id(value: object) -> int:
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidRequestError("user_id", f"must be a positive integer user id, not {value!r}")
-    return value
+def _check_role(value: object) -> str:
+    """One of `ROLES`, in any case; sent in lower case."""
+    role = check_text("role", value, max_length=MAX_ROLE, allow_empty=False).lower()
+    if role not in ROLES:
+        raise InvalidRequestError("role", f"must be one of {', '.join(ROLES)}, not {value!r}")
+    return role

@@ -13,9 +13,8 @@ from .._converter import structure
 from .._exceptions import InvalidRequestError
 from .._http import HTTPCore, _Call
 from .._retry import RequestKind
-from .._validation import bool_param
+from .._validation import check_bool, check_http_url, check_id
 from ..models import Webhook, WebhookEventType
-from ._urls import check_http_url
 
 __all__ = ["EVENT_TYPES", "WABA_EVENT_TYPES", "Webhooks"]
 
@@ -83,7 +82,7 @@ class Webhooks:
         body = {
             "event_type": _check_event_type(event_type),
             "url": check_http_url("url", url),
-            "enabled": _check_bool("enabled", enabled),
+            "enabled": check_bool("enabled", enabled),
         }
         data = await self._http.request(
             _Call("POST", "/webhooks", json=body, kind=RequestKind.IDEMPOTENT)
@@ -103,7 +102,7 @@ class Webhooks:
             InvalidRequestError: A bad id.
             NotFoundError: No such subscription.
         """
-        webhook_id = _check_webhook_id(webhook_id)
+        webhook_id = check_id("webhook_id", webhook_id, what="webhook")
         data = await self._http.request(_Call("GET", f"/webhooks/{webhook_id}"))
         return structure(data, Webhook, what="a webhook")
 
@@ -130,14 +129,14 @@ class Webhooks:
             InvalidRequestError: A bad argument, or nothing to change.
             NotFoundError: No such subscription.
         """
-        webhook_id = _check_webhook_id(webhook_id)
+        webhook_id = check_id("webhook_id", webhook_id, what="webhook")
         body: dict[str, Any] = {}
         if event_type is not None:
             body["event_type"] = _check_event_type(event_type)
         if url is not None:
             body["url"] = check_http_url("url", url)
         if enabled is not None:
-            body["enabled"] = _check_bool("enabled", enabled)
+            body["enabled"] = check_bool("enabled", enabled)
         if not body:
             raise InvalidRequestError("update", "pass at least one of event_type, url or enabled")
         data = await self._http.request(_Call("PUT", f"/webhooks/{webhook_id}", json=body))
@@ -153,7 +152,7 @@ class Webhooks:
             InvalidRequestError: A bad id.
             NotFoundError: No such subscription.
         """
-        webhook_id = _check_webhook_id(webhook_id)
+        webhook_id = check_id("webhook_id", webhook_id, what="webhook")
         await self._http.request(_Call("DELETE", f"/webhooks/{webhook_id}"))
 
 
@@ -170,18 +169,3 @@ def _check_event_type(value: object) -> str:
             "(see WebhookEventType, e.g. 'message:received:new')",
         )
     return event_type
-
-
-def _check_bool(field: str, value: object) -> bool:
-    bool_param(field, value)
-    return bool(value)
-
-
-def _check_webhook_id(value: object) -> int:
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidRequestError(
-            "webhook_id", f"must be a positive integer webhook id, not {value!r}"
-        )
-    return value
