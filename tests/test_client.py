@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
+import anyio
 import httpx
 import pytest
 
@@ -19,6 +21,7 @@ from timelines_async._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_D
 from timelines_async.resources.chats import Chats
 from timelines_async.resources.labels import Labels
 from timelines_async.resources.messages import Messages
+from timelines_async.testing import FakeTimelines
 
 from ._core_support import BASE, TOKEN, chat_json, ok, router
 
@@ -54,9 +57,18 @@ def test_a_malformed_token_is_a_configuration_error_without_echoing_it(token: ob
     assert str(token) not in str(info.value)
 
 
-def test_surrounding_whitespace_in_the_token_is_ignored() -> None:
-    """Tokens pasted from a file often end with a newline."""
-    TimelinesClient(f"  {TOKEN}\n")
+async def test_surrounding_whitespace_in_the_token_is_ignored() -> None:
+    """Tokens pasted from a file often end with a newline: the header carries the token alone."""
+    mock = router()
+    route = mock.get("/chats/9").mock(return_value=ok(chat_json(9)))
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(mock.async_handler)) as http,
+        TimelinesClient(
+            f"  {TOKEN}\n", base_url=BASE, http_client=http, requests_per_second=None
+        ) as tl,
+    ):
+        await tl.chats.get(9)
+    assert route.calls.last.request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_base_url_comes_from_the_argument_then_the_environment_then_the_default(
@@ -175,6 +187,30 @@ async def test_a_closed_client_refuses_requests_with_a_clear_error() -> None:
         with pytest.raises(ConfigurationError, match="closed"):
             await tl.chats.get(1)
     assert route.call_count == 1
+
+
+def test_under_trio_entering_the_client_names_asyncio() -> None:
+    """Reads would work under trio and the first send would fail deep inside: refuse at once."""
+
+    async def main() -> None:
+        async with TimelinesClient(TOKEN, base_url=BASE):
+            pass
+
+    with pytest.raises(ConfigurationError, match=r"asyncio, not trio"):
+        anyio.run(main, backend="trio")
+
+
+def test_a_client_reused_across_two_asyncio_runs_says_so() -> None:
+    """A pool's connections belong to the first loop: not "Event loop is closed"."""
+    tl = FakeTimelines(seed=0, chats=2).client()
+
+    async def read() -> None:
+        await tl.chats.list().first()
+
+    asyncio.run(read())
+    with pytest.raises(ConfigurationError, match=r"closed \(a second asyncio.run\?\)"):
+        asyncio.run(read())
+    asyncio.run(tl.aclose())  # closing is allowed from anywhere
 
 
 async def test_aclose_can_be_called_twice() -> None:

@@ -136,6 +136,7 @@ class TimelinesClient:
         await self._http.aclose()
 
     async def __aenter__(self) -> Self:
+        self._http.check_usable()
         return self
 
     async def __aexit__(

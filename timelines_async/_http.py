@@ -10,6 +10,7 @@ in `_OutcomeUnknown`, which `messages` turns into the public `SendOutcomeUnknown
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -29,6 +30,7 @@ from typing import Any
 import anyio
 import attrs
 import httpx
+import sniffio
 
 from ._answers import damaged, decode_response
 from ._exceptions import (
@@ -252,6 +254,7 @@ class HTTPCore:
         self._sleep = sleep
         self._rng = rng
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"HTTPCore(base_url={self.base_url!r})"
@@ -297,7 +300,7 @@ class HTTPCore:
 
         The token is not sent: the URL is signed and may point to another host.
         """
-        self._check_open()
+        self.check_usable()
         path = "(download URL)"
         async with self._slots:
             try:
@@ -307,12 +310,34 @@ class HTTPCore:
             except _AttemptFailed as failed:
                 raise _final_error(_Call("GET", path), failed, datetime.now(UTC)) from failed.cause
 
-    def _check_open(self) -> None:
+    def check_usable(self) -> None:
+        """Refuse a closed client, an event loop other than asyncio's, or a second loop.
+
+        The send limiter and the pool's connections belong to the asyncio loop
+        that first used them: under trio, or in a later `asyncio.run`, they would
+        fail deep inside with "no running event loop" or "Event loop is closed".
+        """
         if self._closed:
             raise ConfigurationError("the client is closed: create a new TimelinesClient")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            library = sniffio.current_async_library()
+            raise ConfigurationError(
+                f"timelines-async runs on asyncio, not {library}: use asyncio.run(), "
+                "or anyio.run() with its asyncio backend"
+            ) from None
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            which = "has been closed" if self._loop.is_closed() else "is another one"
+            raise ConfigurationError(
+                f"this client belongs to an event loop that {which} (a second asyncio.run?): "
+                "create the TimelinesClient inside the asyncio.run that uses it"
+            )
 
     def _build(self, call: _Call) -> httpx.Request:
-        self._check_open()
+        self.check_usable()
         try:
             return self._client.build_request(
                 call.method,
