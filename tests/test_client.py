@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+import platform
 
 import anyio
 import httpx
 import pytest
 
+import timelines_async
 from timelines_async import ConfigurationError, TimelinesClient
 from timelines_async._options import (
     DEFAULT_BASE_URL,
@@ -23,7 +26,7 @@ from timelines_async.resources.labels import Labels
 from timelines_async.resources.messages import Messages
 from timelines_async.testing import FakeTimelines
 
-from ._core_support import BASE, TOKEN, chat_json, ok, router
+from ._core_support import BASE, TOKEN, chat_json, error, ok, router
 
 pytestmark = pytest.mark.anyio
 
@@ -95,7 +98,6 @@ def test_base_url_must_be_http(base_url: str) -> None:
         ("max_concurrency", -1),
         ("max_concurrency", 2.5),
         ("max_concurrency", True),
-        ("requests_per_second", 0),
         ("requests_per_second", -1.0),
         ("requests_per_second", math.nan),
         ("requests_per_second", math.inf),
@@ -124,6 +126,7 @@ def test_bad_options_are_configuration_errors_naming_the_option(option: str, val
     [
         ("max_concurrency", 1),
         ("requests_per_second", None),
+        ("requests_per_second", 0),
         ("requests_per_second", 0.5),
         ("send_interval", 0),
         ("send_interval", 0.05),
@@ -135,6 +138,81 @@ def test_bad_options_are_configuration_errors_naming_the_option(option: str, val
 )
 def test_edge_options_are_accepted(option: str, value: object) -> None:
     TimelinesClient(TOKEN, **{option: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("off", [0, None])
+async def test_requests_per_second_zero_or_none_turns_pacing_off(off: float | None) -> None:
+    """As on the command line, where `--requests-per-second 0` means off."""
+    mock = router()
+    mock.get("/chats/1").mock(return_value=ok(chat_json(1)))
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(mock.async_handler)) as http,
+        TimelinesClient(TOKEN, base_url=BASE, http_client=http, requests_per_second=off) as tl,
+    ):
+        with anyio.fail_after(1):  # paced at 2 a second, 20 reads would take 10 s
+            for _ in range(20):
+                await tl.chats.get(1)
+
+
+async def test_requests_carry_a_user_agent_that_hooks_of_your_own_client_see() -> None:
+    mock = router()
+    route = mock.get("/chats/1").mock(return_value=ok(chat_json(1)))
+    seen: list[str] = []
+
+    async def on_response(response: httpx.Response) -> None:
+        seen.append(f"{response.request.method} {response.request.url.path} {response.status_code}")
+
+    async with (
+        httpx.AsyncClient(
+            transport=httpx.MockTransport(mock.async_handler),
+            event_hooks={"response": [on_response]},
+        ) as http,
+        TimelinesClient(TOKEN, base_url=BASE, http_client=http, requests_per_second=None) as tl,
+    ):
+        await tl.chats.get(1)
+    agent = route.calls.last.request.headers["User-Agent"]
+    assert agent == (
+        f"timelines-async/{timelines_async.__version__} httpx/{httpx.__version__} "
+        f"python/{platform.python_version()}"
+    )
+    assert seen == ["GET /integrations/api/chats/1 200"]
+
+
+@pytest.mark.parametrize("level", ["debug", "INFO"])
+async def test_timelines_log_prints_the_library_log_to_stderr(
+    level: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    logger = logging.getLogger("timelines_async")
+    monkeypatch.setattr(logger, "handlers", [])  # restored after the test
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    monkeypatch.setenv("TIMELINES_LOG", level)
+    mock = router()
+    mock.get("/chats/1").mock(side_effect=[error(503, "busy"), ok(chat_json(1))])
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(mock.async_handler)) as http,
+        TimelinesClient(
+            TOKEN,
+            base_url=BASE,
+            http_client=http,
+            requests_per_second=None,
+            retry_base_delay=0,
+            retry_max_delay=0,
+        ) as tl,
+        TimelinesClient(TOKEN, base_url=BASE, http_client=http),  # a second: still one handler
+    ):
+        await tl.chats.get(1)
+    assert len(logger.handlers) == 1
+    err = capfd.readouterr().err
+    assert ("retrying GET /chats/1" in err) is (level == "debug")
+    assert TOKEN not in err
+
+
+def test_an_unknown_timelines_log_value_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMELINES_LOG", "verbose")
+    with pytest.raises(ConfigurationError, match="TIMELINES_LOG"):
+        TimelinesClient(TOKEN)
 
 
 def test_defaults_match_the_documented_values() -> None:

@@ -32,6 +32,7 @@ from ._exceptions import (
 )
 from ._limits import InProcessSendLimiter, SendLimiter
 from ._pagination import Page, Pager
+from ._version import __version__
 from .models import (
     Chat,
     FileInfo,
@@ -52,8 +53,6 @@ from .models import (
     WhatsAppAccount,
     Workspace,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIError",

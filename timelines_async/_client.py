@@ -10,6 +10,7 @@ import httpx
 
 from ._http import HTTPCore
 from ._limits import InProcessSendLimiter, SendLimiter
+from ._logs import apply_log_switch
 from ._options import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
@@ -58,6 +59,7 @@ class TimelinesClient:
         retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
         retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     ) -> None:
+        apply_log_switch()
         options = _Options(
             token=token,
             base_url=base_url,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import platform
 import random
 import time
 from collections.abc import (
@@ -41,6 +42,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._limits import RequestPacer, SendLimiter
+from ._logs import LOGGER_NAME
 from ._retry import (
     DEFAULT_RETRY_BASE_DELAY,
     DEFAULT_RETRY_MAX_DELAY,
@@ -50,15 +52,20 @@ from ._retry import (
     should_retry,
     throttled,
 )
+from ._version import __version__
 
 __all__ = ["HTTPCore"]
 
-logger = logging.getLogger("timelines_async")
+logger = logging.getLogger(LOGGER_NAME)
 
 #: Failures before the request was written: the server cannot have acted on it.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Failures no retry can mend (a wrong URL, a malformed request).
 _NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
+
+USER_AGENT = (
+    f"timelines-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+)
 
 #: A request body: bytes, text, or an async byte stream (a streamed multipart upload).
 Content = bytes | str | AsyncIterable[bytes]
@@ -238,7 +245,8 @@ class HTTPCore:
         self.retry_max_delay = retry_max_delay
         self.send_limiter = send_limiter
         self.max_concurrency = max_concurrency
-        self.pacer = RequestPacer(requests_per_second, sleep=sleep)
+        # 0 turns pacing off, as None does (and as the command line's 0 does).
+        self.pacer = RequestPacer(requests_per_second or None, sleep=sleep)
         self._auth = _BearerAuth(token)
         self._timeout = httpx.Timeout(timeout)
         self._owns_client = http_client is None
@@ -345,7 +353,7 @@ class HTTPCore:
                 params=call.params,
                 json=call.json,
                 content=call.content,
-                headers=call.headers,
+                headers={"User-Agent": USER_AGENT, **(call.headers or {})},
                 timeout=self._timeout,
             )
         except (httpx.InvalidURL, httpx.HTTPError, UnicodeEncodeError, TypeError) as exc:

@@ -89,7 +89,7 @@ def _integer_at_least(minimum: int) -> Any:
 
 def _rate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
-        check_number(attribute.name, value, minimum=0, exclusive=True, error=option_error)
+        check_number(attribute.name, value, minimum=0, error=option_error)
 
 
 @attrs.frozen(kw_only=True)
@@ -102,7 +102,7 @@ class _Options:
     max_concurrency: int = attrs.field(
         default=DEFAULT_MAX_CONCURRENCY, validator=_integer_at_least(1)
     )
-    #: `None`: requests are not paced.
+    #: `None` or 0: requests are not paced.
     requests_per_second: float | None = attrs.field(
         default=DEFAULT_REQUESTS_PER_SECOND, validator=_rate
     )
