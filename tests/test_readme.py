@@ -104,6 +104,15 @@ def test_the_pages_have_snippets() -> None:
     assert {where.split(":")[0] for where, _, _ in SNIPPETS} >= {"README.md", "docs/index.md"}
 
 
+def test_the_readme_links_point_at_files_that_exist() -> None:
+    """The README is read on its own (mkdocs builds only docs/): its links are checked here."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [target for target in targets if "://" not in target]
+    assert local, "the README links to no guide"
+    assert [target for target in local if not (ROOT / target).exists()] == []
+
+
 def test_a_directive_names_what_a_snippet_needs() -> None:
     needs = parse_needs("fake chats=5 send_interval=0.5 env SECRET=a=b redis")
     assert needs == Needs({"chats": 5, "send_interval": 0.5}, {"SECRET": "a=b"}, redis=True)
