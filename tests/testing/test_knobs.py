@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 
-from timelines_async.testing import FakeTimelines, FakeTransport, Faults
+from timelines_async.testing import FakeTimelines, FakeTransport, Faults, Outage
 from timelines_async.testing._faults import FAULT_KINDS
 
 pytestmark = pytest.mark.anyio
@@ -336,3 +336,65 @@ async def test_the_request_log_records_method_path_query_status_and_time() -> No
         4.0,
     )
     assert slash.status == 404
+
+
+# -- outages, rate changes, the workspaces' own bookkeeping -------------------------------
+
+
+async def test_an_outage_answers_503_to_every_request_for_its_seconds() -> None:
+    fake = FakeTimelines(chats=3, clock=lambda: 0.0, outage=Outage(after_requests=2, seconds=20))
+    async with raw(fake) as http:
+        before = [(await http.get("/workspace")).status_code for _ in range(2)]
+        during = [await http.get(path) for path in ("/workspace", "/chats", "/nowhere")]
+        fake.advance(19.9)
+        last = await send(http, fake)
+        fake.advance(0.1)
+        after = await send(http, fake)
+    assert before == [200, 200]
+    assert [answer.status_code for answer in during] == [503, 503, 503]
+    assert during[0].json()["error_code"] == "internal_error"
+    assert (last.status_code, after.status_code) == (503, 200)
+    assert [m.text for m in fake.sent] == ["hi"]
+    assert [entry.fault for entry in fake.requests].count("outage") == 4
+
+
+async def test_set_outage_starts_one_mid_run_and_none_ends_it() -> None:
+    fake = FakeTimelines(chats=3, clock=lambda: 0.0)
+    async with raw(fake) as http:
+        await http.get("/workspace")
+        fake.set_outage(Outage(seconds=60))
+        down = (await http.get("/workspace")).status_code
+        fake.set_outage(None)
+        up = (await http.get("/workspace")).status_code
+    assert (down, up) == (503, 200)
+
+
+def test_an_outage_must_last_some_time() -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        Outage(seconds=0)
+    with pytest.raises(ValueError, match="after_requests"):
+        Outage(after_requests=-1, seconds=1)
+
+
+async def test_the_request_rate_can_change_while_the_fake_runs() -> None:
+    fake = FakeTimelines(chats=3, clock=lambda: 0.0)
+    fake.request_rate = 1.0
+    async with raw(fake) as http:
+        limited = [(await http.get("/workspace")).status_code for _ in range(2)]
+        fake.request_rate = None
+        free = [(await http.get("/workspace")).status_code for _ in range(3)]
+    assert (limited, free) == ([200, 429], [200, 200, 200])
+    assert fake.request_rate is None
+
+
+async def test_a_change_in_one_workspace_leaves_the_others_caches_alone() -> None:
+    first, second = FakeTimelines(seed=1, chats=5), FakeTimelines(seed=1, chats=5)
+    async with raw(first) as http:
+        await http.get("/chats")
+        stamp = first.workspace.chat_changes.value
+        second.chats[min(second.chats)].labels = ("changed",)
+        assert first.workspace.chat_changes.value == stamp
+        first.chats[min(first.chats)].labels = ("vip",)
+        labels = [c["labels"] for c in (await http.get("/chats")).json()["data"]["chats"]]
+    assert first.workspace.chat_changes.value == stamp + 1
+    assert ["vip"] in labels

@@ -15,7 +15,7 @@ a fresh one to every test that asks for the `timelines_fake` fixture.
 
 from ._app import FakeTimelines
 from ._clock import FakeClock
-from ._faults import Faults
+from ._faults import Fault, Faults, Outage
 from ._records import (
     AccountRecord,
     ChatRecord,
@@ -38,10 +38,12 @@ __all__ = [
     "FakeClock",
     "FakeTimelines",
     "FakeTransport",
+    "Fault",
     "Faults",
     "FileRecord",
     "GroupMemberRecord",
     "MessageRecord",
+    "Outage",
     "RequestRecord",
     "TeammateRecord",
     "WebhookDelivery",

@@ -1,35 +1,38 @@
 """`FakeTimelines`: the in-memory TimelinesAI server, as an ASGI app and for in-process use.
 
 Every request, over ASGI or through the in-process transport, goes through
-`FakeTimelines.handle`: latency, the trailing-slash check, routing, the fault
-draw, the request-rate limit, the token, the route's handler, webhook
-delivery, and the request log. Faults that the HTTP layer must act out (a
-dropped connection, a lost answer, a cut body) come back as `Outcome.fault`
-for the ASGI adapter or the in-process transport to perform.
+`FakeTimelines.handle`: latency, an outage, the trailing-slash check,
+routing, the fault draw, the request-rate limit, the token, the route's
+handler, webhook delivery, and the request log. Faults that the HTTP layer
+must act out (a dropped connection, a lost answer, a cut body) come back as
+`Outcome.fault` for the ASGI adapter or the in-process transport to perform
+(`_acting.py` says how).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import anyio
 import httpx
 
+from ._acting import Outcome, refusal, unavailable
 from ._asgi import answer, read_request
 from ._checks import check_query
 from ._clock import FakeClock
+from ._downloads import DOWNLOAD_PATH, DownloadLinks
 from ._events import EventCallback, EventHub
-from ._faults import FaultInjector, Faults
+from ._faults import Fault, FaultInjector, Faults, Outage, OutageWindow
+from ._rate import RequestRate
 from ._records import AccountRecord, ChatRecord, MessageRecord, RequestRecord, WebhookDelivery
-from ._routes import DOWNLOAD_PATH, Api
+from ._routes import Api
 from ._state import WorkspaceState, international_phone
-from ._wire import ApiFailure, Outcome, Request, Response, error_body, json_response
+from ._transport import FakeClient
+from ._wire import ApiFailure, Request, Response, plain_response
 
 if TYPE_CHECKING:
     from .._client import TimelinesClient
@@ -43,8 +46,6 @@ _NOT_FOUND_HTML = (
     b"<body><h1>Page not found</h1><p>The page you are looking for does not exist.</p>"
     b"</body></html>"
 )
-#: Faults decided before the handler runs: the request is not acted upon.
-_BEFORE = frozenset({"not_sent", "dropped", "server_error", "rate_limited", "status_error"})
 
 
 class FakeTimelines:
@@ -63,7 +64,8 @@ class FakeTimelines:
     - `request_rate`: requests per second beyond which every request gets 429.
     - `latency`: seconds added to every request.
     - `credits`: the messaging quota (1 a send, 2 with text and attachment).
-    - `faults`: see `Faults`; `max_upload_size`: bigger uploads get 413.
+    - `faults`: see `Faults`; `outage`: see `Outage`; `max_upload_size`:
+      bigger uploads get 413.
     - `status_delays`: when a send turns Sent, Delivered, Read;
       `failing_phones`: sends to these numbers turn Failed and are refunded.
     - `start`, `clock`: the wall-clock time at 0 and the time source under
@@ -82,6 +84,7 @@ class FakeTimelines:
         latency: float = 0.0,
         credits: int = 10_000,
         faults: Faults | None = None,
+        outage: Outage | None = None,
         max_upload_size: int = 100 * 1024 * 1024,
         status_delays: tuple[float, float, float] = (1.0, 3.0, 10.0),
         plain_text_401: bool = False,
@@ -91,31 +94,22 @@ class FakeTimelines:
         failing_phones: Iterable[str] = (),
         shared_contacts: float = 0.0,
     ) -> None:
-        if chats < 0:
-            raise ValueError("chats must be >= 0")
-        if not 0.0 <= shared_contacts <= 1.0:
-            raise ValueError("shared_contacts must be a share between 0 and 1")
-        if send_interval < 0 or latency < 0 or credits < 0 or max_upload_size < 0:
-            raise ValueError("send_interval, latency, credits and max_upload_size must be >= 0")
-        if request_rate is not None and request_rate <= 0:
-            raise ValueError("request_rate must be > 0 or None")
-        if not token or any(c.isspace() for c in token):
-            raise ValueError("token must be a non-empty string without spaces")
-        sent, delivered, read = status_delays
-        if not 0 <= sent <= delivered <= read:
-            raise ValueError("status_delays must be (sent, delivered, read), non-decreasing")
+        _check_settings(
+            chats=chats,
+            shared_contacts=shared_contacts,
+            send_interval=send_interval,
+            latency=latency,
+            credits=credits,
+            max_upload_size=max_upload_size,
+            token=token,
+            status_delays=status_delays,
+        )
         self.token = token
-        self.request_rate = request_rate
         self.latency = latency
-        self._faults = faults or Faults()
         self.plain_text_401 = plain_text_401
         self.base_url = FAKE_ORIGIN + API_PREFIX
         self.requests: list[RequestRecord] = []
         self.clock = FakeClock(start or datetime.now(UTC), clock)
-        self._injector = FaultInjector(self._faults)
-        #: Where the latest request was addressed: webhook attachment URLs point there.
-        self._origin = FAKE_ORIGIN
-        self._hub = EventHub(lambda uid: self._api.download_url(uid, self._origin), webhook_client)
         self._space = WorkspaceState(
             seed=seed,
             chats=chats,
@@ -123,18 +117,18 @@ class FakeTimelines:
             clock=self.clock,
             status_delays=status_delays,
             send_interval=send_interval,
-            on_event=self._hub.emit,
             shared_contacts=shared_contacts,
         )
-        self._hub.space = self._space
-        for phone in failing_phones:
-            number = international_phone(phone)
-            if number is None:
-                raise ValueError(f"failing_phones: {phone!r} is not an international phone number")
-            self._space.failing_phones.add(number)
-        self._api = Api(self._space, max_upload_size=max_upload_size)
-        self._bucket = max(request_rate or 0.0, 1.0)  # starts full
-        self._bucket_at = 0.0
+        self._space.failing_phones.update(_international_phones(failing_phones))
+        self._links = DownloadLinks(self._space, FAKE_ORIGIN)
+        self._hub = EventHub(self._space, self._links.url, webhook_client)
+        self._api = Api(self._space, self._links, max_upload_size=max_upload_size)
+        self._faults = faults or Faults()
+        self._injector = FaultInjector(self._faults)
+        self._rate = None if request_rate is None else RequestRate(request_rate, self.clock)
+        self._outage: OutageWindow | None = None
+        if outage is not None:
+            self.set_outage(outage)
 
     def __repr__(self) -> str:
         return f"FakeTimelines(chats={len(self._space.chats)}, base_url={self.base_url!r})"
@@ -153,6 +147,20 @@ class FakeTimelines:
         self._space.send_interval = seconds
 
     @property
+    def request_rate(self) -> float | None:
+        """Requests per second beyond which every request gets 429; `None` = no limit."""
+        return None if self._rate is None else self._rate.rate
+
+    @request_rate.setter
+    def request_rate(self, rate: float | None) -> None:
+        self._rate = None if rate is None else RequestRate(rate, self.clock)
+
+    @property
+    def outage(self) -> Outage | None:
+        """The outage set (under way, to come or over), if any (change it with `set_outage`)."""
+        return None if self._outage is None else self._outage.outage
+
+    @property
     def faults(self) -> Faults:
         """The fault knobs in force (change them with `set_faults`)."""
         return self._faults
@@ -168,7 +176,7 @@ class FakeTimelines:
 
     @property
     def faults_injected(self) -> Counter[str]:
-        """Faults injected so far, by kind (`Faults` field names); `set_faults` starts anew."""
+        """Faults drawn so far, by kind (`Faults` field names); `set_faults` starts anew."""
         return self._injector.injected
 
     @property
@@ -244,6 +252,10 @@ class FakeTimelines:
         """Change the fault knobs from now on (the draw restarts from `faults.seed`)."""
         self._faults = faults
         self._injector = FaultInjector(faults)
+
+    def set_outage(self, outage: Outage | None) -> None:
+        """Fail every request for a while, `outage.after_requests` from now; `None` ends it."""
+        self._outage = None if outage is None else OutageWindow(outage, len(self.requests))
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward: statuses progress, download URLs expire.
@@ -331,9 +343,8 @@ class FakeTimelines:
         Returns:
             The client, to use as `async with fake.client() as tl:`.
         """
-        from ._transport import FakeClient
-
-        return FakeClient(self, **options)
+        settings = {"token": self.token, "send_interval": self.send_interval, **options}
+        return FakeClient(self, base_url=self.base_url, **settings)
 
     # -- handling ------------------------------------------------------------
 
@@ -342,46 +353,52 @@ class FakeTimelines:
         if self.latency:
             await anyio.sleep(self.latency)
         path = request.path
-        if path.startswith(DOWNLOAD_PATH):
-            return self._log(request, Outcome(self._download(request, path[len(DOWNLOAD_PATH) :])))
-        if not path.startswith(API_PREFIX + "/") or path.endswith("/"):
-            return self._log(request, Outcome(_html_404()))
-        request.path = path[len(API_PREFIX) :]
-        self._origin = request.origin
+        is_api = path.startswith(API_PREFIX + "/") and not path.endswith("/")
+        if is_api:
+            request.path = path[len(API_PREFIX) :]
+            self._links.origin = request.origin
+        if self._outage is not None and self._outage.covers(len(self.requests), self.clock.now()):
+            outcome = Outcome(unavailable(self._faults), Fault.OUTAGE)
+        elif path.startswith(DOWNLOAD_PATH):
+            outcome = Outcome(self._links.serve(request, path[len(DOWNLOAD_PATH) :]))
+        elif not is_api:
+            outcome = Outcome(_html_404())
+        else:
+            outcome = await self._operation(request)
+        self.requests.append(
+            RequestRecord(
+                request.method,
+                request.path,
+                request.query,
+                outcome.status,
+                self.clock.now(),
+                outcome.fault,
+            )
+        )
+        return outcome
+
+    async def _operation(self, request: Request) -> Outcome:
+        """An API operation: routing, the fault draw, the rate limit, the token, the handler."""
         try:
-            handler, args = self._api.route(request.method, request.path)
+            route, args = self._api.route(request.method, request.path)
         except ApiFailure as failure:
-            return self._log(request, Outcome(failure.response()))
-        fault = self._injector.draw(is_send=handler in self._api.send_handlers)
-        if fault in _BEFORE:
-            return self._log(request, self._before_fault(fault))
+            return Outcome(failure.response())
+        fault = self._injector.draw(is_send=route.sends)
+        refused = refusal(fault, self._faults)
+        if refused is not None:
+            return refused
         try:
-            self._check_rate()
+            if self._rate is not None:
+                self._rate.take()
             self._authenticate(request)
             self._space.api_calls_used += 1
             check_query(request.query)
-            response = handler(request, args)
+            response = route.handler(request, args)
         except ApiFailure as failure:
             response = failure.response()
         if self._hub.has_pending:
             await self._hub.deliver()
-        return self._log(request, Outcome(response, fault))
-
-    def _before_fault(self, fault: str | None) -> Outcome:
-        """The answer to a request a fault stops before the fake acts on it."""
-        if fault == "server_error":
-            failure = ApiFailure(503, "Service temporarily unavailable", "internal_error")
-            return Outcome(failure.response(), fault)
-        if fault == "rate_limited":
-            retry_after = [("retry-after", f"{self._faults.retry_after:g}")]
-            failure = ApiFailure(
-                429, "Rate limit exceeded", "rate_limit_exceeded", headers=retry_after
-            )
-            return Outcome(failure.response(), fault)
-        if fault == "status_error":
-            body = error_body("Internal error, try again", "internal_error")
-            return Outcome(json_response(body), fault)
-        return Outcome(Response(0, b""), fault)  # dropped or not sent: no answer at all
+        return Outcome(response, fault)
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -393,62 +410,6 @@ class FakeTimelines:
         if not header:
             raise ApiFailure(401, "Authorization header is missing", "missing_credentials")
         raise ApiFailure(401, "Invalid or expired token", "invalid_token")
-
-    def _check_rate(self) -> None:
-        """A token bucket of `request_rate` per second (bursts up to one second's worth)."""
-        if self.request_rate is None:
-            return
-        now = self.clock.now()
-        rate = self.request_rate
-        self._bucket = min(max(rate, 1.0), self._bucket + (now - self._bucket_at) * rate)
-        self._bucket_at = now
-        if self._bucket >= 1.0:
-            self._bucket -= 1.0
-            return
-        wait = (1.0 - self._bucket) / rate
-        raise ApiFailure(
-            429,
-            "Rate limit exceeded. Please retry after a short delay.",
-            "rate_limit_exceeded",
-            headers=[("retry-after", f"{math.ceil(wait * 1000) / 1000:g}")],
-        )
-
-    def _download(self, request: Request, uid: str) -> Response:
-        """The file behind a download URL: 403 once expired or forged, 410 once deleted."""
-        query = request.query
-        expires_text = query.get("expires", "")
-        file = self._space.files.get(uid)
-        if (
-            file is None
-            or not expires_text.isdigit()
-            or query.get("signature") != self._api.signature(uid, int(expires_text))
-        ):
-            return _plain(403, "Access denied: invalid signature")
-        if self.clock.now() > int(expires_text):
-            return _plain(403, "Access denied: the link has expired")
-        if file.deleted:
-            return _plain(410, "Gone: the file was deleted")
-        return Response(
-            200,
-            file.content,
-            [
-                ("content-type", file.mimetype),
-                ("content-disposition", f"attachment; filename*=UTF-8''{quote(file.filename)}"),
-            ],
-        )
-
-    def _log(self, request: Request, outcome: Outcome) -> Outcome:
-        status = (
-            0
-            if outcome.fault in ("dropped", "not_sent", "lost_answer")
-            else outcome.response.status
-        )
-        self.requests.append(
-            RequestRecord(
-                request.method, request.path, request.query, status, self.clock.now(), outcome.fault
-            )
-        )
-        return outcome
 
     # -- ASGI ----------------------------------------------------------------
 
@@ -468,11 +429,7 @@ class _PlainUnauthorized(ApiFailure):
         super().__init__(401, "Unauthorized")
 
     def response(self) -> Response:
-        return _plain(401, "Unauthorized")
-
-
-def _plain(status: int, text: str) -> Response:
-    return Response(status, text.encode(), [("content-type", "text/plain; charset=utf-8")])
+        return plain_response(401, "Unauthorized")
 
 
 def _html_404() -> Response:
@@ -487,3 +444,37 @@ async def _lifespan(receive: Any, send: Any) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+def _check_settings(
+    *,
+    chats: int,
+    shared_contacts: float,
+    send_interval: float,
+    latency: float,
+    credits: int,
+    max_upload_size: int,
+    token: str,
+    status_delays: tuple[float, float, float],
+) -> None:
+    if chats < 0:
+        raise ValueError("chats must be >= 0")
+    if not 0.0 <= shared_contacts <= 1.0:
+        raise ValueError("shared_contacts must be a share between 0 and 1")
+    if send_interval < 0 or latency < 0 or credits < 0 or max_upload_size < 0:
+        raise ValueError("send_interval, latency, credits and max_upload_size must be >= 0")
+    if not token or any(c.isspace() for c in token):
+        raise ValueError("token must be a non-empty string without spaces")
+    sent, delivered, read = status_delays
+    if not 0 <= sent <= delivered <= read:
+        raise ValueError("status_delays must be (sent, delivered, read), non-decreasing")
+
+
+def _international_phones(phones: Iterable[str]) -> set[str]:
+    numbers = set()
+    for phone in phones:
+        number = international_phone(phone)
+        if number is None:
+            raise ValueError(f"failing_phones: {phone!r} is not an international phone number")
+        numbers.add(number)
+    return numbers

@@ -39,20 +39,25 @@ def is_loopback_url(url: str) -> bool:
 
 
 class EventHub:
-    """Builds event payloads, hands them to callbacks and queues webhook deliveries."""
+    """Builds event payloads, hands them to callbacks and queues webhook deliveries.
+
+    It listens to `space` from the start; `download_url(file_uid)` is the
+    temporary URL a payload gives for an uploaded file.
+    """
 
     def __init__(
         self,
+        space: WorkspaceState,
         download_url: Callable[[str], str],
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        #: Set once the workspace is built (the workspace needs `emit` to be built).
-        self.space: WorkspaceState | None = None
+        self.space = space
         self.callbacks: list[EventCallback] = []
         self.deliveries: list[WebhookDelivery] = []
         self._pending: list[WebhookDelivery] = []
         self._download_url = download_url
         self._http_client = http_client
+        space.subscribe(self.emit)
 
     @property
     def has_pending(self) -> bool:
@@ -66,8 +71,6 @@ class EventHub:
         extra: dict[str, Any],
     ) -> None:
         space = self.space
-        if space is None:
-            return
         subscribed = [
             webhook
             for webhook in space.webhooks.values()
@@ -116,7 +119,7 @@ class EventHub:
                 except httpx.HTTPError:
                     ok = False
             delivery.outcome = "delivered" if ok else "failed"
-            webhook = space.webhooks.get(delivery.webhook_id) if space else None
+            webhook = space.webhooks.get(delivery.webhook_id)
             if webhook is not None:
                 webhook.errors_counter = 0 if ok else webhook.errors_counter + 1
 

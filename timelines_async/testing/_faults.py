@@ -5,27 +5,44 @@ random generator (a path the API does not serve takes none), so for a given
 seed the same request sequence meets the same faults. The
 probabilities are exclusive slices of that draw (their sum must not exceed 1);
 `lost_answer` only applies to sends, other requests pass through its slice
-untouched.
+untouched. An `Outage` is not drawn: it is a window of time in which every
+request fails.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from enum import StrEnum
 
 import attrs
 
-__all__ = ["FAULT_KINDS", "FaultInjector", "Faults"]
+__all__ = ["FAULT_KINDS", "Fault", "FaultInjector", "Faults", "Outage", "OutageWindow"]
 
-#: Every kind of fault, in the order their slices are laid out on the draw.
+
+class Fault(StrEnum):
+    """A kind of fault: the name of its `Faults` field, as counted and logged."""
+
+    NOT_SENT = "not_sent"
+    DROPPED = "dropped"
+    SERVER_ERROR = "server_error"
+    RATE_LIMITED = "rate_limited"
+    STATUS_ERROR = "status_error"
+    LOST_ANSWER = "lost_answer"
+    TRUNCATED = "truncated"
+    #: Not drawn: every request inside an `Outage` window.
+    OUTAGE = "outage"
+
+
+#: The kinds drawn per request, in the order their slices are laid out on the draw.
 FAULT_KINDS = (
-    "not_sent",
-    "dropped",
-    "server_error",
-    "rate_limited",
-    "status_error",
-    "lost_answer",
-    "truncated",
+    Fault.NOT_SENT,
+    Fault.DROPPED,
+    Fault.SERVER_ERROR,
+    Fault.RATE_LIMITED,
+    Fault.STATUS_ERROR,
+    Fault.LOST_ANSWER,
+    Fault.TRUNCATED,
 )
 
 
@@ -82,16 +99,45 @@ class FaultInjector:
         self._slices = tuple((kind, getattr(faults, kind)) for kind in FAULT_KINDS)
         self._active = faults.active
 
-    def draw(self, *, is_send: bool) -> str | None:
+    def draw(self, *, is_send: bool) -> Fault | None:
         """The fault for the next request, or `None`; counted when injected."""
         if not self._active:
             return None
         roll = self._rng.random()
         for kind, probability in self._slices:
             if roll < probability:
-                if kind == "lost_answer" and not is_send:
+                if kind is Fault.LOST_ANSWER and not is_send:
                     return None
                 self.injected[kind] += 1
                 return kind
             roll -= probability
         return None
+
+
+@attrs.frozen(kw_only=True)
+class Outage:
+    """A window in which every request fails with a 503, as when the API is down.
+
+    It begins with the request that comes `after_requests` requests after the
+    outage was set (0: the next one) and lasts `seconds` on the fake's clock.
+    """
+
+    after_requests: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    seconds: float = attrs.field(validator=attrs.validators.gt(0.0))
+
+
+class OutageWindow:
+    """Tells, request by request, whether an `Outage` is under way."""
+
+    def __init__(self, outage: Outage, requests_so_far: int) -> None:
+        self.outage = outage
+        self._first_request = requests_so_far + outage.after_requests
+        self._started_at: float | None = None
+
+    def covers(self, request_index: int, now: float) -> bool:
+        """Whether the `request_index`-th request, arriving at `now`, meets the outage."""
+        if request_index < self._first_request:
+            return False
+        if self._started_at is None:
+            self._started_at = now
+        return now < self._started_at + self.outage.seconds

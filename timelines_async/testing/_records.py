@@ -7,12 +7,13 @@ moment the fake was created, seeded history lies before it (negative), and
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
 __all__ = [
     "AccountRecord",
+    "ChangeCount",
     "ChatRecord",
     "FileRecord",
     "GroupMemberRecord",
@@ -98,15 +99,22 @@ class MessageRecord:
     fails: bool = False
 
 
+@attrs.define
+class ChangeCount:
+    """Changes to the shown fields of a workspace's chats: listing caches compare it."""
+
+    value: int = 0
+
+
 #: ChatRecord fields that are bookkeeping, not what the API shows.
-_UNTRACKED = frozenset({"history", "positions", "revision", "seeded_length"})
+_UNTRACKED = frozenset({"history", "positions", "revision", "seeded_length", "workspace_changes"})
 
 
 def _track_change(instance: ChatRecord, attribute: attrs.Attribute[Any], value: Any) -> Any:
     """Count every change to what a chat shows, so that caches of it know when to let go."""
     if attribute.name not in _UNTRACKED:
         object.__setattr__(instance, "revision", instance.revision + 1)
-        ChatRecord.changes += 1
+        instance.workspace_changes.value += 1
     return value
 
 
@@ -118,9 +126,6 @@ class ChatRecord:
     and rendering caches follow assignments, which is why the collections
     here are tuples.
     """
-
-    #: Changes to any chat's shown fields, in every fake of this process.
-    changes: ClassVar[int] = 0
 
     id: int
     name: str
@@ -148,6 +153,8 @@ class ChatRecord:
     positions: dict[str, int] = attrs.field(factory=dict)
     #: Changes to this chat's shown fields so far.
     revision: int = 0
+    #: Changes to the shown fields of every chat of its workspace (shared by them).
+    workspace_changes: ChangeCount = attrs.field(factory=ChangeCount, eq=False, repr=False)
 
 
 @attrs.define

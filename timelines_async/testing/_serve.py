@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._asgi import note_dropped_connections
+
 __all__ = ["serve_http"]
 
 
@@ -37,6 +39,7 @@ def serve_http(
     listener = socket.create_server((host, port))
     bound_port = listener.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", ws="none", log_level="warning", access_log=False)
+    note_dropped_connections()
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="timelines-fake-http", daemon=True

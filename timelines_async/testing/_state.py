@@ -17,6 +17,7 @@ from typing import Any
 from ._clock import FakeClock
 from ._records import (
     AccountRecord,
+    ChangeCount,
     ChatRecord,
     FileRecord,
     MessageRecord,
@@ -70,7 +71,7 @@ def _order_key(chat: ChatRecord) -> tuple[int, float, str]:
 
 
 class WorkspaceState:
-    """The fake workspace's state. `on_event` is told of every event the API would fire."""
+    """The fake workspace's state; `subscribe` to be told of every event the API would fire."""
 
     def __init__(
         self,
@@ -81,20 +82,20 @@ class WorkspaceState:
         clock: FakeClock,
         status_delays: tuple[float, float, float],
         send_interval: float,
-        on_event: EventSink,
         shared_contacts: float = 0.0,
     ) -> None:
         self.seed = seed
         self.clock = clock
         self.status_delays = status_delays
         self.send_interval = send_interval
-        self._on_event = on_event
+        self._listeners: list[EventSink] = []
         self._rng = random.Random(seed)
         setup_rng = random.Random(seed * 31 + 7)
         self.teammates: list[TeammateRecord] = seed_teammates(setup_rng)
         self.accounts: list[AccountRecord] = seed_accounts(setup_rng, self.teammates)
         self.me = self.teammates[0]
         self.chats: dict[int, ChatRecord] = {}
+        self.chat_changes = ChangeCount()
         self._by_jid: dict[str, ChatRecord] = {}
         self._by_name: dict[str, ChatRecord] = {}
         self._direct_by_phone: dict[str, list[ChatRecord]] = {}
@@ -238,7 +239,7 @@ class WorkspaceState:
         Cached per filter until a chat is added or any chat's shown fields change,
         so that paging through 20,000 chats sorts them once, not once a page.
         """
-        stamp = (len(self.chats), ChatRecord.changes)
+        stamp = (len(self.chats), self.chat_changes.value)
         cached = self._listings.get(key)
         if cached is not None and cached[0] == stamp:
             self._listings.move_to_end(key)
@@ -425,12 +426,26 @@ class WorkspaceState:
         self._fire_message(chat, message, "message:received:new")
         return message
 
+    def subscribe(self, listener: EventSink) -> None:
+        """Call `listener(event_type, chat, message, extra)` for every event from now on."""
+        self._listeners.append(listener)
+
     def fire(self, event_type: str, chat: ChatRecord, **extra: Any) -> None:
-        self._on_event(event_type, chat, None, extra)
+        self._emit(event_type, chat, None, extra)
 
     def _fire_message(self, chat: ChatRecord, message: MessageRecord, event_type: str) -> None:
-        self._on_event(event_type, chat, message, {})
-        self._on_event("message:new", chat, message, {})
+        self._emit(event_type, chat, message, {})
+        self._emit("message:new", chat, message, {})
+
+    def _emit(
+        self,
+        event_type: str,
+        chat: ChatRecord,
+        message: MessageRecord | None,
+        extra: dict[str, Any],
+    ) -> None:
+        for listener in self._listeners:
+            listener(event_type, chat, message, extra)
 
     def _attach(self, message: MessageRecord, attachment: Attachment | None) -> None:
         if attachment is not None:
@@ -451,6 +466,7 @@ class WorkspaceState:
             chat.last_message_uid = message.uid
 
     def _index(self, chat: ChatRecord) -> None:
+        chat.workspace_changes = self.chat_changes
         self.chats[chat.id] = chat
         self._by_jid.setdefault(chat.jid, chat)
         self._by_name[chat.name] = chat

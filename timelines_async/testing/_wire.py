@@ -17,7 +17,6 @@ import attrs
 __all__ = [
     "JSON_CONTENT_TYPE",
     "ApiFailure",
-    "Outcome",
     "Request",
     "Response",
     "empty_ok",
@@ -27,6 +26,7 @@ __all__ = [
     "ok",
     "parse_multipart",
     "parse_query",
+    "plain_response",
 ]
 
 JSON_CONTENT_TYPE = "application/json"
@@ -63,14 +63,6 @@ class Response:
     status: int
     body: bytes
     headers: list[tuple[str, str]] = attrs.field(factory=list)
-
-
-@attrs.define
-class Outcome:
-    """A `Response` plus the fault the HTTP layer must act out (drop, lose or cut the answer)."""
-
-    response: Response
-    fault: str | None = None
 
 
 class ApiFailure(Exception):
@@ -134,6 +126,11 @@ def json_response(
 ) -> Response:
     body = json_bytes(payload)
     return Response(status, body, [("content-type", JSON_CONTENT_TYPE), *headers])
+
+
+def plain_response(status: int, text: str) -> Response:
+    """A plain-text answer (what the API's web server gives outside the JSON API)."""
+    return Response(status, text.encode(), [("content-type", "text/plain; charset=utf-8")])
 
 
 def ok(data: object = None) -> Response:
