@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
-import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests._net import free_port
@@ -275,29 +272,3 @@ def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     for command in ("demo", "export", "fake-server"):
         assert command in out
-
-
-def test_fake_server_serves_the_api_until_stopped() -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "timelines_async.cli", "fake-server", "--port", str(port)]
-    with subprocess.Popen(
-        [*command, "--chats", "7"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    ) as process:
-        assert process.stdout is not None
-        assert process.stderr is not None
-        try:
-            lines = [process.stdout.readline() for _ in range(3)]
-            base_url = f"http://127.0.0.1:{port}/integrations/api"
-            assert lines[1] == f"  export TIMELINES_BASE_URL={base_url}\n"
-            assert lines[2] == f"  export TIMELINES_API_TOKEN={TOKEN}\n"
-            answer = httpx.get(f"{base_url}/chats", headers={"Authorization": f"Bearer {TOKEN}"})
-            assert answer.status_code == 200
-            assert len(answer.json()["data"]["chats"]) == 7
-        finally:
-            process.terminate()
-            process.wait(10)
-        assert "Traceback" not in process.stderr.read()

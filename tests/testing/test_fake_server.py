@@ -21,7 +21,10 @@ pytest.importorskip("uvicorn")
 
 @contextmanager
 def fake_server(*flags: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The running server and its API base URL; killed if the test leaves it running."""
+    """The running server (3 chats) and its API base URL; killed if the test leaves it running.
+
+    The URL is read from what the server prints, checked on the way.
+    """
     command = [sys.executable, "-m", "timelines_async.cli", "fake-server", "--port", "0"]
     with subprocess.Popen(
         [*command, "--chats", "3", "--send-interval", "0", *flags],
@@ -33,8 +36,10 @@ def fake_server(*flags: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         assert process.stdout is not None
         try:
             lines = [process.stdout.readline() for _ in range(4)]
-            base_url = lines[1].strip().removeprefix("export TIMELINES_BASE_URL=")
-            yield process, base_url
+            assert lines[0] == "Fake TimelinesAI API (3 chats, seed 0) at:\n"
+            assert lines[1].startswith("  export TIMELINES_BASE_URL=http://127.0.0.1:")
+            assert lines[2] == "  export TIMELINES_API_TOKEN=fake-token\n"
+            yield process, lines[1].strip().removeprefix("export TIMELINES_BASE_URL=")
         finally:
             if process.poll() is None:
                 process.kill()
@@ -44,9 +49,10 @@ def get_chats(base_url: str) -> httpx.Response:
     return httpx.get(f"{base_url}/chats", headers={"Authorization": "Bearer fake-token"})
 
 
-def test_ctrl_c_ends_the_server_cleanly_with_exit_0() -> None:
+def test_the_server_serves_the_api_until_ctrl_c_ends_it_cleanly_with_exit_0() -> None:
     with fake_server() as (process, base_url):
-        assert get_chats(base_url).status_code == 200
+        answer = get_chats(base_url)
+        assert len(answer.json()["data"]["chats"]) == 3
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
         assert process.stderr is not None
