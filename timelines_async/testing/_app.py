@@ -254,7 +254,12 @@ class FakeTimelines:
         self._injector = FaultInjector(faults)
 
     def set_outage(self, outage: Outage | None) -> None:
-        """Fail every request for a while, `outage.after_requests` from now; `None` ends it."""
+        """Fail every request for a while, as when the API is down.
+
+        Args:
+            outage: When it begins (`after_requests` from now) and how long it
+                lasts on the fake's clock; `None` ends any outage.
+        """
         self._outage = None if outage is None else OutageWindow(outage, len(self.requests))
 
     def advance(self, seconds: float) -> None:
