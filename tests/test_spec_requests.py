@@ -361,7 +361,7 @@ def _path_pattern(operation: str) -> tuple[str, re.Pattern[str]]:
 
 
 async def _capture(case: Case) -> list[httpx.Request]:
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(assert_all_called=False, using="httpx") as router:
         route = router.route().mock(return_value=_answer(case.answer))
         async with TimelinesClient(
             "4d2d0239-e28c-4f4a-8a4d-3a3ca40056b8",
@@ -509,7 +509,7 @@ async def test_send_by_chat_name_warns_that_the_api_deprecated_it() -> None:
 
 
 async def _capture_legacy_without_validation() -> None:
-    with respx.mock(assert_all_called=False) as router:
+    with respx.mock(assert_all_called=False, using="httpx") as router:
         route = router.post(f"{SERVER_URL}/messages/to_chat_name").mock(return_value=_answer(SENT))
         async with TimelinesClient(
             "tok", base_url=SERVER_URL, requests_per_second=None, send_interval=0

@@ -7,10 +7,10 @@ and raises the `APIError` subclass the second maps to, whatever the HTTP status.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from . import _json
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -79,7 +79,7 @@ def _decode_json(body: bytes) -> object:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return _json.loads(body)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or absurdly nested
         return _MISSING
 

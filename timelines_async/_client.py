@@ -20,6 +20,7 @@ from ._options import (
     _Options,
 )
 from ._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
+from ._transport import TransportName, check_transport
 from .resources.chats import Chats
 from .resources.files import Files
 from .resources.labels import Labels
@@ -58,6 +59,7 @@ class TimelinesClient:
         send_limiter: SendLimiter | None = None,
         retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
         retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
+        transport: TransportName = "auto",
     ) -> None:
         apply_log_switch()
         options = _Options(
@@ -86,6 +88,8 @@ class TimelinesClient:
             retry_max_delay=options.retry_max_delay,
             send_limiter=options.send_limiter or InProcessSendLimiter(options.send_interval),
             http_client=options.http_client,
+            # `http_client` wins: the transport is the one it was built with.
+            transport="httpx" if options.http_client is not None else check_transport(transport),
         )
 
     def __repr__(self) -> str:

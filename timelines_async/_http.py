@@ -26,7 +26,7 @@ from collections.abc import (
 )
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import attrs
@@ -52,6 +52,7 @@ from ._retry import (
     should_retry,
     throttled,
 )
+from ._transport import build_http_client
 from ._version import __version__
 
 __all__ = ["HTTPCore"]
@@ -234,6 +235,7 @@ class HTTPCore:
         max_retries: int,
         send_limiter: SendLimiter,
         http_client: httpx.AsyncClient | None,
+        transport: Literal["httpx", "aiohttp"] = "httpx",
         retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
         retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
@@ -250,11 +252,8 @@ class HTTPCore:
         self._auth = _BearerAuth(token)
         self._timeout = httpx.Timeout(timeout)
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(
-            timeout=self._timeout,
-            limits=httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
+        self._client = http_client or build_http_client(
+            transport, timeout=self._timeout, max_connections=max_concurrency
         )
         # fast_acquire: a free slot is taken without a trip through the event loop.
         self._slots = anyio.Semaphore(max_concurrency, fast_acquire=True)
