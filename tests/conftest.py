@@ -9,6 +9,8 @@ import respx
 
 from timelines_async import TimelinesClient
 
+from ._wire import WIRES
+
 #: The base URL of the respx-mocked API that the `tl` fixture's client talks to.
 API_BASE = "https://api.test/integrations/api"
 
@@ -18,10 +20,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(params=WIRES)
+def wire(request: pytest.FixtureRequest) -> str:
+    """How a test that asks for it reaches the fake: `TIMELINES_TEST_WIRE` (see `_wire`)."""
+    return str(request.param)
+
+
 @pytest.fixture
 def router() -> Iterator[respx.MockRouter]:
     """respx routes for the API; a request to no route fails the test."""
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(assert_all_called=False, using="httpx") as mock:
         yield mock
 
 

@@ -17,6 +17,7 @@ import pytest
 from timelines_async.export import SQLiteStore, export_workspace
 from timelines_async.testing import FakeTimelines, Faults
 
+from .._wire import fake_client
 from ._checks import assert_export_matches
 from ._figures import record
 from ._profile import FAST_RETRIES, pick
@@ -42,11 +43,11 @@ def faults(seed: int) -> Faults:
 
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_export_under_faults_stores_every_chat_and_message_once(
-    seed: int, tmp_path: Path
+    seed: int, tmp_path: Path, wire: str
 ) -> None:
     fake = FakeTimelines(seed=seed, chats=CHATS, faults=faults(seed))
     db_path = tmp_path / "export.sqlite"
-    async with fake.client(max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
+    async with fake_client(fake, wire, max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
         first = await export_workspace(tl, SQLiteStore(db_path))
         messages = assert_export_matches(fake, db_path)
         assert first.chats == CHATS

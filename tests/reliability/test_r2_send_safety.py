@@ -30,6 +30,7 @@ from timelines_async import campaign as campaign_module
 from timelines_async.campaign import Outcome
 from timelines_async.testing import FakeTimelines, Faults
 
+from .._wire import fake_client
 from ._figures import record
 from ._profile import FAST_RETRIES, pick
 
@@ -126,11 +127,11 @@ async def send_once(
     return False
 
 
-async def test_bare_client_sends_each_message_once(tmp_path: Path) -> None:
+async def test_bare_client_sends_each_message_once(tmp_path: Path, wire: str) -> None:
     seed = 7
     fake = FakeTimelines(seed=seed, chats=80, send_interval=SEND_INTERVAL, faults=faults(seed))
     outcomes: Counter[str] = Counter()
-    async with fake.client(max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
+    async with fake_client(fake, wire, max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
         for n, target in enumerate(targets(fake, SENDS, seed)):
             text = f"R2 bare message {n}"
             for _attempt in range(30):
@@ -176,7 +177,7 @@ async def run_until_done(
     raise AssertionError(f"the campaign did not finish in 60 runs: {report.summary()}")
 
 
-async def test_campaign_sends_each_recipient_once(tmp_path: Path) -> None:
+async def test_campaign_sends_each_recipient_once(tmp_path: Path, wire: str) -> None:
     seed = 8
     fake = FakeTimelines(
         seed=seed, chats=SENDS // 2 + 40, send_interval=SEND_INTERVAL, faults=faults(seed)
@@ -190,7 +191,7 @@ async def test_campaign_sends_each_recipient_once(tmp_path: Path) -> None:
     by_phone = [{"phone": phone, "n": f"p{n}"} for n, phone in enumerate(phones)]
     results = []
     total_runs = 0
-    async with fake.client(max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
+    async with fake_client(fake, wire, max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
         for name, rows in (("chats", by_chat), ("phones", by_phone)):
             report, runs = await run_until_done(
                 tl, rows, tmp_path / f"{name}.journal.sqlite", "R2 campaign message {n}"

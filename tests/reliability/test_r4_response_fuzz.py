@@ -15,7 +15,8 @@ import json
 import random
 import re
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ from hypothesis import strategies as st
 
 from timelines_async import SendOutcomeUnknown, TimelinesClient, TimelinesError
 from timelines_async.testing import FakeTimelines
+from timelines_async.testing._app import FAKE_ORIGIN
 
+from .._wire import AnsweringServer, Reply
 from ._figures import record
 from ._profile import FAST_RETRIES, fuzz_settings
 
@@ -252,21 +255,47 @@ def body_for(reply: dict[str, Any], key: str) -> bytes:
     return b""
 
 
-def fuzzing_transport(answers: list[dict[str, Any]]) -> httpx.MockTransport:
+def fuzzing_answers(answers: list[dict[str, Any]]) -> Callable[[str, str], Reply]:
+    """Each request gets the next of `answers` (round robin), built for its endpoint."""
     count = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def answer(method: str, path: str) -> Reply:
         nonlocal count
         reply = answers[count % len(answers)]
         count += 1
-        key = f"{request.method} {pattern(request.url.path)}"
-        body = body_for(reply, key)
-        status = reply["status"]
+        body = body_for(reply, f"{method} {pattern(path.partition('?')[0])}")
         # Raw bytes, as a server sends them (httpx reads header values as latin-1).
         headers = [(k.encode(), v.encode("utf-8")) for k, v in reply["headers"].items()]
-        return httpx.Response(status, headers=headers, content=body)
+        return reply["status"], headers, body
 
-    return httpx.MockTransport(handler)
+    return answer
+
+
+@asynccontextmanager
+async def answering_client(answers: list[dict[str, Any]], wire: str) -> AsyncIterator[Any]:
+    """A client whose requests get `answers`: in-process, or from a server on 127.0.0.1."""
+    options: dict[str, Any] = {
+        "requests_per_second": None, "send_interval": 0, "max_retries": 0, "timeout": 5,
+    }  # fmt: skip
+    answer = fuzzing_answers(answers)
+    if wire == "in-process":
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            status, headers, body = answer(request.method, request.url.path)
+            return httpx.Response(status, headers=headers, content=body)
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            yield TimelinesClient("r4-token", base_url=BASE, http_client=http, **options)
+        return
+
+    def local(method: str, path: str) -> Reply:
+        """Download URLs point back at this server: nothing leaves 127.0.0.1."""
+        status, headers, body = answer(method, path)
+        return status, headers, body.replace(FAKE_ORIGIN.encode(), server.origin.encode())
+
+    async with AnsweringServer(local) as server:
+        base_url = server.origin + "/integrations/api"
+        yield TimelinesClient("r4-token", base_url=base_url, **(options | {"transport": wire}))
 
 
 # -- every method ---------------------------------------------------------------------------
@@ -352,12 +381,13 @@ class Findings:
         assert not self.found, f"{len(self.found)} defects:\n{report}"
 
 
-def test_every_method_survives_any_answer(tmp_path: Path) -> None:
+def test_every_method_survives_any_answer(tmp_path: Path, wire: str) -> None:
     templates()
     findings = Findings()
     counts = {"examples": 0, "typed errors": 0, "results": 0}
 
-    @fuzz_settings(short=300, full=8000)
+    # Over a real socket the transport is what is new: fewer examples keep CI short.
+    @fuzz_settings(short=300 if wire == "in-process" else 100, full=8000)
     @given(
         name=st.sampled_from(sorted(CALLS)),
         answers=st.lists(replies(), min_size=1, max_size=4),
@@ -366,22 +396,17 @@ def test_every_method_survives_any_answer(tmp_path: Path) -> None:
         counts["examples"] += 1
 
         async def main() -> None:
-            async with httpx.AsyncClient(transport=fuzzing_transport(answers)) as http:
-                tl = TimelinesClient(
-                    "r4-token", base_url=BASE, http_client=http, requests_per_second=None,
-                    send_interval=0, max_retries=0, timeout=5,
-                )  # fmt: skip
-                async with tl:
-                    try:
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("error")
-                            await CALLS[name](tl, tmp_path)
-                        counts["results"] += 1
-                    except TimelinesError:
-                        counts["typed errors"] += 1
-                    except BaseException as error:
-                        shown = [(a["kind"], a["status"], a["headers"]) for a in answers]
-                        findings.add(name, type(error).__name__, f"{shown} -> {error!r:.200}")
+            async with answering_client(answers, wire) as tl, tl:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        await CALLS[name](tl, tmp_path)
+                    counts["results"] += 1
+                except TimelinesError:
+                    counts["typed errors"] += 1
+                except BaseException as error:
+                    shown = [(a["kind"], a["status"], a["headers"]) for a in answers]
+                    findings.add(name, type(error).__name__, f"{shown} -> {error!r:.200}")
 
         anyio.run(main, backend="asyncio")
 

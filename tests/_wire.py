@@ -1,0 +1,208 @@
+"""Real sockets on 127.0.0.1 for the transport tests: a scripted HTTP server, and the fake.
+
+`ScriptedServer` acts out, byte by byte, what a server or a network can do to
+a request (answer, drop the connection before or after reading it, reset it,
+cut the answer short, stall, answer garbage), so that each transport meets the
+real failure, never an exception made up by a test.
+
+`TIMELINES_TEST_WIRE` (comma-separated: `in-process`, `httpx`, `aiohttp`) picks
+how the reliability tests reach the fake: in-process (the default), or over
+HTTP on one of the client's transports (CI runs them on both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import struct
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from enum import StrEnum
+from typing import Any
+
+from timelines_async import TimelinesClient
+from timelines_async.testing import FakeTimelines, serve_http
+
+__all__ = ["WIRES", "Act", "AnsweringServer", "Reply", "ScriptedServer", "fake_client"]
+
+#: What a handler answers to a request: status, raw headers, body.
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+WIRES = tuple(
+    wire.strip() for wire in os.environ.get("TIMELINES_TEST_WIRE", "in-process").split(",")
+)
+if not set(WIRES) <= {"in-process", "httpx", "aiohttp"}:
+    raise RuntimeError(f"TIMELINES_TEST_WIRE names in-process, httpx, aiohttp; not {WIRES}")
+
+
+@asynccontextmanager
+async def fake_client(fake: FakeTimelines, wire: str, **options: Any) -> AsyncIterator[Any]:
+    """A client on `fake`: in-process, or over HTTP through the named transport."""
+    if wire == "in-process":
+        async with fake.client(**options) as tl:
+            yield tl
+        return
+    with serve_http(fake) as base_url:
+        settings: dict[str, Any] = {
+            "token": fake.token,
+            "base_url": base_url,
+            "requests_per_second": None,
+            "send_interval": fake.send_interval,
+            "transport": wire,
+        }
+        async with TimelinesClient(**(settings | options)) as tl:
+            yield tl
+
+
+class Act(StrEnum):
+    ANSWER = "answer"  # a full 200 answer with the API's envelope
+    CLOSE_AT_ONCE = "close at once"  # accept, then close before reading anything
+    DROP_AFTER_REQUEST = "drop after request"  # read the request, close without a word
+    RESET_AFTER_REQUEST = "reset after request"  # read the request, then a TCP reset
+    CUT_ANSWER = "cut answer"  # headers and half the promised body, then close
+    STALL = "stall"  # read the request, never answer
+    GARBAGE = "garbage"  # answer something that is not HTTP
+
+
+_SENT = json.dumps({"status": "ok", "data": {"message_uid": "wire-uid"}}).encode()
+
+
+class ScriptedServer:
+    """An HTTP/1.1 server acting out `acts` in turn, one per request; the last one repeats."""
+
+    def __init__(self, *acts: Act) -> None:
+        self.acts = list(acts)
+        self.requests: list[bytes] = []
+        #: Set once the first request has arrived.
+        self.arrived = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._stalled: list[asyncio.StreamWriter] = []
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/integrations/api"
+
+    async def __aenter__(self) -> ScriptedServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        for writer in self._stalled:
+            writer.close()
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                act = self.acts[min(len(self.requests), len(self.acts) - 1)]
+                if act is Act.CLOSE_AT_ONCE:
+                    self.requests.append(b"")
+                    break
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                self.requests.append(request)
+                self.arrived.set()
+                if not await self._act(act, writer):
+                    return
+        writer.close()
+
+    async def _act(self, act: Act, writer: asyncio.StreamWriter) -> bool:
+        """Act one answer out; `False` once the connection is no longer the server's to close."""
+        if act is Act.ANSWER:
+            writer.write(_head(200, len(_SENT)) + _SENT)
+            await writer.drain()
+            return True
+        if act is Act.RESET_AFTER_REQUEST:
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+            return False
+        if act is Act.CUT_ANSWER:
+            writer.write(_head(200, len(_SENT)) + _SENT[: len(_SENT) // 2])
+            await writer.drain()
+        elif act is Act.STALL:
+            self._stalled.append(writer)
+            return False
+        elif act is Act.GARBAGE:
+            writer.write(b"SMTP ready, not HTTP\r\n\r\n")
+            await writer.drain()
+        writer.close()
+        return False
+
+
+class AnsweringServer:
+    """An HTTP/1.1 server whose every answer comes from `answer(method, path)`.
+
+    The answer is written as is, with its own `content-length`, whatever the
+    status: a body on a 204 breaks HTTP framing on purpose, as a broken server would.
+    """
+
+    def __init__(self, answer: Callable[[str, str], Reply]) -> None:
+        self._answer = answer
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    @property
+    def origin(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> AnsweringServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._open:  # kept-alive connections the client has not closed
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ValueError):
+            while (request := await _read_request(reader)) is not None:
+                method, target = request.split(b" ", 2)[:2]
+                status, headers, body = self._answer(method.decode(), target.decode())
+                head = [f"HTTP/1.1 {status} X".encode()]
+                head += [name + b": " + value for name, value in headers]
+                head.append(f"content-length: {len(body)}".encode())
+                writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+                await writer.drain()
+        self._open.discard(writer)
+        writer.close()
+
+
+def _head(status: int, length: int) -> bytes:
+    return (
+        f"HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\n"
+        f"content-length: {length}\r\n\r\n"
+    ).encode()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes | None:
+    """One request (head and a `content-length` or chunked body); `None` at end of stream."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    headers = head.decode("latin-1").lower()
+    if "transfer-encoding: chunked" in headers:
+        body = b""
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            body += (await reader.readexactly(size + 2))[:-2]
+        await reader.readuntil(b"\r\n")
+        return head + body
+    length = 0
+    for line in headers.split("\r\n"):
+        if line.startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    return head + await reader.readexactly(length)
