@@ -21,7 +21,7 @@ import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from timelines_async import TimelinesClient
 from timelines_async.testing import FakeTimelines, serve_http
@@ -70,84 +70,12 @@ class Act(StrEnum):
 _SENT = json.dumps({"status": "ok", "data": {"message_uid": "wire-uid"}}).encode()
 
 
-class ScriptedServer:
-    """An HTTP/1.1 server acting out `acts` in turn, one per request; the last one repeats."""
+class _Server:
+    """A TCP server on a free port of 127.0.0.1 that closes every connection on exit."""
 
-    def __init__(self, *acts: Act) -> None:
-        self.acts = list(acts)
-        self.requests: list[bytes] = []
-        #: Set once the first request has arrived.
-        self.arrived = asyncio.Event()
+    def __init__(self) -> None:
         self._server: asyncio.Server | None = None
-        self._stalled: list[asyncio.StreamWriter] = []
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/integrations/api"
-
-    async def __aenter__(self) -> ScriptedServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        for writer in self._stalled:
-            writer.close()
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            while True:
-                act = self.acts[min(len(self.requests), len(self.acts) - 1)]
-                if act is Act.CLOSE_AT_ONCE:
-                    self.requests.append(b"")
-                    break
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                self.requests.append(request)
-                self.arrived.set()
-                if not await self._act(act, writer):
-                    return
-        writer.close()
-
-    async def _act(self, act: Act, writer: asyncio.StreamWriter) -> bool:
-        """Act one answer out; `False` once the connection is no longer the server's to close."""
-        if act is Act.ANSWER:
-            writer.write(_head(200, len(_SENT)) + _SENT)
-            await writer.drain()
-            return True
-        if act is Act.RESET_AFTER_REQUEST:
-            sock = writer.get_extra_info("socket")
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            writer.transport.abort()
-            return False
-        if act is Act.CUT_ANSWER:
-            writer.write(_head(200, len(_SENT)) + _SENT[: len(_SENT) // 2])
-            await writer.drain()
-        elif act is Act.STALL:
-            self._stalled.append(writer)
-            return False
-        elif act is Act.GARBAGE:
-            writer.write(b"SMTP ready, not HTTP\r\n\r\n")
-            await writer.drain()
-        writer.close()
-        return False
-
-
-class AnsweringServer:
-    """An HTTP/1.1 server whose every answer comes from `answer(method, path)`.
-
-    The answer is written as is, with its own `content-length`, whatever the
-    status: a body on a 204 breaks HTTP framing on purpose, as a broken server would.
-    """
-
-    def __init__(self, answer: Callable[[str, str], Reply]) -> None:
-        self._answer = answer
-        self._server: asyncio.Server | None = None
+        #: Connections still open: kept alive by the client, or stalled on purpose.
         self._open: set[asyncio.StreamWriter] = set()
 
     @property
@@ -155,30 +83,95 @@ class AnsweringServer:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
-    async def __aenter__(self) -> AnsweringServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+    @property
+    def base_url(self) -> str:
+        return self.origin + "/integrations/api"
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
-        for writer in self._open:  # kept-alive connections the client has not closed
+        for writer in self._open:
             writer.close()
         await self._server.wait_closed()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._open.add(writer)
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ValueError):
-            while (request := await _read_request(reader)) is not None:
-                method, target = request.split(b" ", 2)[:2]
-                status, headers, body = self._answer(method.decode(), target.decode())
-                head = [f"HTTP/1.1 {status} X".encode()]
-                head += [name + b": " + value for name, value in headers]
-                head.append(f"content-length: {len(body)}".encode())
-                writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
-                await writer.drain()
+            if not await self._serve(reader, writer):
+                return  # the connection is left as it is (stalled, or reset)
         self._open.discard(writer)
         writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Serve one connection; `False` to leave it open (closed on exit)."""
+        raise NotImplementedError
+
+
+class ScriptedServer(_Server):
+    """An HTTP/1.1 server acting out `acts` in turn, one per request; the last one repeats."""
+
+    def __init__(self, *acts: Act) -> None:
+        super().__init__()
+        self.acts = list(acts)
+        self.requests: list[bytes] = []
+        #: Set once the first request has arrived.
+        self.arrived = asyncio.Event()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        while True:
+            act = self.acts[min(len(self.requests), len(self.acts) - 1)]
+            if act is Act.CLOSE_AT_ONCE:
+                self.requests.append(b"")
+                return True
+            request = await _read_request(reader)
+            if request is None:
+                return True
+            self.requests.append(request)
+            self.arrived.set()
+            if act is not Act.ANSWER:
+                return await self._fail(act, writer)
+            writer.write(_head(200, len(_SENT)) + _SENT)
+            await writer.drain()
+
+    async def _fail(self, act: Act, writer: asyncio.StreamWriter) -> bool:
+        if act is Act.RESET_AFTER_REQUEST:
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        elif act is Act.CUT_ANSWER:
+            writer.write(_head(200, len(_SENT)) + _SENT[: len(_SENT) // 2])
+            await writer.drain()
+        elif act is Act.GARBAGE:
+            writer.write(b"SMTP ready, not HTTP\r\n\r\n")
+            await writer.drain()
+        return act not in (Act.STALL, Act.RESET_AFTER_REQUEST)
+
+
+class AnsweringServer(_Server):
+    """An HTTP/1.1 server whose every answer comes from `answer(method, path)`.
+
+    The answer is written as is, with its own `content-length`, whatever the
+    status: a body on a 204 breaks HTTP framing on purpose, as a broken server would.
+    """
+
+    def __init__(self, answer: Callable[[str, str], Reply]) -> None:
+        super().__init__()
+        self._answer = answer
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        while (request := await _read_request(reader)) is not None:
+            method, target = request.split(b" ", 2)[:2]
+            status, headers, body = self._answer(method.decode(), target.decode())
+            head = [f"HTTP/1.1 {status} X".encode()]
+            head += [name + b": " + value for name, value in headers]
+            head.append(f"content-length: {len(body)}".encode())
+            writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+            await writer.drain()
+        return True
 
 
 def _head(status: int, length: int) -> bytes:

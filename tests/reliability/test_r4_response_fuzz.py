@@ -294,8 +294,9 @@ async def answering_client(answers: list[dict[str, Any]], wire: str) -> AsyncIte
         return status, headers, body.replace(FAKE_ORIGIN.encode(), server.origin.encode())
 
     async with AnsweringServer(local) as server:
-        base_url = server.origin + "/integrations/api"
-        yield TimelinesClient("r4-token", base_url=base_url, **(options | {"transport": wire}))
+        yield TimelinesClient(
+            "r4-token", base_url=server.base_url, **(options | {"transport": wire})
+        )
 
 
 # -- every method ---------------------------------------------------------------------------
