@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from . import bench_cpu, bench_export, bench_memory, bench_rate, bench_send
+from . import bench_cpu, bench_export, bench_memory, bench_rate, bench_send, bench_transport
 from ._plot import plot_export
 from ._results import Section
 
@@ -167,6 +167,7 @@ def main() -> None:
     step("P3", bench_send.run)
     step("P4", bench_memory.run)
     step("P5", bench_rate.run)
+    step("P6", lambda: bench_transport.run(max(5, args.rounds)))
     if only:
         return
     redis = redis_section()

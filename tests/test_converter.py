@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -22,7 +24,8 @@ from timelines_async import (
     WebhookEventType,
     Workspace,
 )
-from timelines_async._converter import parse_timestamp, structure
+from timelines_async._converter import make_converter, parse_timestamp, structure
+from timelines_async.models.events import ReactionDetails
 
 
 @pytest.mark.parametrize(
@@ -248,3 +251,62 @@ def test_a_wrong_shape_is_an_unexpected_response_error(payload: object, cls: typ
 def test_a_wrong_shape_inside_a_list_is_an_unexpected_response_error() -> None:
     with pytest.raises(UnexpectedResponseError):
         structure([{"id": 1}, {"id": "x"}], list[Chat], what="a chats page")
+
+
+@pytest.mark.parametrize(
+    ("data", "cls", "names"),
+    [
+        ([{"id": 1}, {"id": 2, "labels": 5}], list[Chat], ["item 1", "Chat.labels"]),
+        ({"name": "no id"}, Chat, ["Chat.id is missing"]),
+        (
+            {"id": 1, "last_message": {"uid": "u", "timestamp": "not a time"}},
+            Chat,
+            ["Chat.last_message: Message.timestamp", "not a time"],
+        ),
+        ({"id": 1, "group_members": [{"chat_id": "x"}]}, Chat, ["GroupMember.chat_id"]),
+        ([{"uid": "a"}, "not an object"], list[Message], ["item 1", "Message: expected an object"]),
+    ],
+)
+def test_a_shape_error_names_the_item_and_the_field(
+    data: object, cls: type[Any], names: list[str]
+) -> None:
+    with pytest.raises(UnexpectedResponseError) as caught:
+        structure(data, cls, what="GET /chats")
+    for name in names:
+        assert name in str(caught.value)
+
+
+def test_null_gives_every_field_its_default() -> None:
+    chat = structure(
+        {"id": 1, "labels": None, "group_members": None, "last_message": None}, Chat, what="a chat"
+    )
+    assert (chat.labels, chat.group_members, chat.last_message) == ((), (), None)
+    reaction = structure({"reactions": None}, ReactionDetails, what="an event part")
+    assert reaction.reactions == {}
+
+
+def test_every_hook_is_registered_by_make_converter_itself() -> None:
+    """How an event part structures does not depend on what else was imported:
+    a fresh interpreter that never imports `timelines_async.events` refuses a list."""
+    code = (
+        "from timelines_async._converter import make_converter\n"
+        "from timelines_async.models.events import ChatRef\n"
+        "import sys\n"
+        "assert 'timelines_async.events' not in sys.modules\n"
+        "try:\n"
+        "    make_converter().structure([1], ChatRef)\n"
+        "except TypeError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "ChatRef: expected an object, got list" in result.stdout
+
+
+def test_converters_do_not_share_hooks() -> None:
+    first, second = make_converter(), make_converter()
+    first.register_structure_hook(Chat, lambda value, _: "replaced")
+    replaced: object = first.structure({"id": 1}, Chat)
+    assert replaced == "replaced"
+    assert second.structure({"id": 1}, Chat) == Chat(id=1)

@@ -92,10 +92,5 @@ class ExactAiohttpTransport(AiohttpTransport):
         with _mapped(request):
             response = await super().handle_async_request(request)
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_MappedStream(response.stream, request),
-            request=request,
-            extensions=response.extensions,
-        )
+        response.stream = _MappedStream(response.stream, request)
+        return response

@@ -13,12 +13,21 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar, get_args, get_origin
 
+import attrs
 import cattrs
 
 from ._exceptions import UnexpectedResponseError
+from ._model_hooks import make_list_hook, make_model_hook
 from .models import MessageStatus, MessageType, Reactions, ReactionUser, WebhookEventType
 
-__all__ = ["converter", "data_field", "make_converter", "parse_timestamp", "structure"]
+__all__ = [
+    "STRUCTURE_ERRORS",
+    "converter",
+    "data_field",
+    "make_converter",
+    "parse_timestamp",
+    "structure",
+]
 
 T = TypeVar("T")
 
@@ -30,9 +39,11 @@ def parse_timestamp(value: object) -> datetime | None:
     much faster than `strptime`. A timestamp without an offset
     is taken as UTC.
     """
-    if value is None or value == "":
+    if type(value) is str and value:  # the API's answers, checked first
+        parsed = datetime.fromisoformat(value)
+    elif value is None or value == "":
         return None
-    if isinstance(value, datetime):
+    elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
         parsed = datetime.fromisoformat(value)
@@ -89,6 +100,8 @@ def _structure_optional_int(value: object, _: object) -> int | None:
 
 def _structure_labels(value: object, _: object) -> tuple[str, ...]:
     """Labels as strings; some observed answers send `[{"name": ...}]` objects instead."""
+    if type(value) is list and all(type(item) is str for item in value):
+        return tuple(value)
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
@@ -111,28 +124,33 @@ def _open_enum_hook(enum_type: type[StrEnum]) -> Any:
     return structure
 
 
-def _structure_reactions(value: object, _: object) -> Reactions:
+def _reactions_hook(conv: cattrs.Converter) -> Callable[[object, object], Reactions]:
+    def structure(value: object, _: object) -> Reactions:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a reactions object, got {type(value).__name__}")
+        if "users" in value or "total" in value:
+            users = conv.structure(value.get("users"), tuple[ReactionUser, ...])
+            counts = _counts(value.get("reactions") or {})
+            total = value.get("total")
+            return Reactions(
+                users=users,
+                reactions=counts,
+                total=_structure_int(total, int) if total is not None else sum(counts.values()),
+            )
+        counts = _counts(value)
+        return Reactions(reactions=counts, total=sum(counts.values()))
+
+    return structure
+
+
+def _counts(value: object) -> dict[str, int]:
     if not isinstance(value, dict):
-        raise TypeError(f"expected a reactions object, got {type(value).__name__}")
-    if "users" in value or "total" in value:
-        users = tuple(converter.structure(user, ReactionUser) for user in value.get("users") or ())
-        counts = {str(k): _structure_int(v, int) for k, v in (value.get("reactions") or {}).items()}
-        total = value.get("total")
-        return Reactions(
-            users=users,
-            reactions=counts,
-            total=_structure_int(total, int) if total is not None else sum(counts.values()),
-        )
-    counts = {str(k): _structure_int(v, int) for k, v in value.items()}
-    return Reactions(reactions=counts, total=sum(counts.values()))
+        raise TypeError(f"expected an object of counts, got {type(value).__name__}")
+    return {str(k): _structure_int(v, int) for k, v in value.items()}
 
 
 def _structure_datetime(value: object, _: object) -> datetime | None:
     return parse_timestamp(value)
-
-
-def _structure_optional_reactions(value: object, _: object) -> Reactions | None:
-    return None if value is None else _structure_reactions(value, _)
 
 
 def _is_homogeneous_tuple(annotation: object) -> bool:
@@ -140,29 +158,44 @@ def _is_homogeneous_tuple(annotation: object) -> bool:
     return get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
+def _is_list(annotation: object) -> bool:
+    return get_origin(annotation) is list and len(get_args(annotation)) == 1
+
+
 def _is(annotation: object) -> Callable[[Any], bool]:
     return lambda candidate: bool(candidate == annotation)
 
 
 def make_converter() -> cattrs.Converter:
-    """Build the converter with every hook registered in one place."""
+    """Build a converter with every hook registered here, and nowhere else.
+
+    Hooks that structure what they contain (tuples, lists, models) look their
+    items up in the converter being built, so two converters never share state.
+    """
     conv = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+    conv.register_structure_hook_factory(attrs.has, make_model_hook(conv, parse_timestamp))
+    conv.register_structure_hook_factory(_is_list, make_list_hook(conv))
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
-    conv.register_structure_hook(Reactions, _structure_reactions)
+    conv.register_structure_hook(Reactions, _reactions_hook(conv))
 
-    def structure_tuple(value: object, annotation: Any) -> tuple[Any, ...]:
+    def tuple_hook(annotation: Any) -> Callable[[object, object], tuple[Any, ...]]:
         """`tuple[X, ...]` fields: `null` is an empty tuple, like an absent field."""
-        if value is None:
-            return ()
-        if not isinstance(value, list | tuple):
-            raise TypeError(f"expected a list, got {type(value).__name__}")
         (item_type, _) = get_args(annotation)
-        return tuple(conv.structure(item, item_type) for item in value)
+        item = conv.get_structure_hook(item_type)
 
-    conv.register_structure_hook_func(_is_homogeneous_tuple, structure_tuple)
+        def structure(value: object, _: object) -> tuple[Any, ...]:
+            if value is None:
+                return ()
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"expected a list, got {type(value).__name__}")
+            return tuple([item(element, item_type) for element in value])
+
+        return structure
+
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
     exact: dict[Any, Any] = {
         datetime | None: _structure_datetime,
         tuple[str, ...]: _structure_labels,
@@ -171,7 +204,6 @@ def make_converter() -> cattrs.Converter:
         str | None: _structure_optional_str,
         bool | None: _structure_optional_bool,
         int | None: _structure_optional_int,
-        Reactions | None: _structure_optional_reactions,
     }
     for enum_type in (MessageStatus, MessageType, WebhookEventType):
         hook = _open_enum_hook(enum_type)
@@ -187,21 +219,25 @@ def make_converter() -> cattrs.Converter:
 
 converter = make_converter()
 
+#: Whatever structuring an answer may raise: `structure` turns each into
+#: `UnexpectedResponseError`, `parse_event` into `InvalidEventError`.
+STRUCTURE_ERRORS: tuple[type[Exception], ...] = (
+    cattrs.BaseValidationError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
 
 def structure(data: object, cls: type[T], *, what: str) -> T:
     """Structure an API answer, turning any shape problem into `UnexpectedResponseError`."""
     try:
         return converter.structure(data, cls)
-    except (
-        cattrs.BaseValidationError,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        AttributeError,
-        OverflowError,
-        RecursionError,
-    ) as exc:
+    except STRUCTURE_ERRORS as exc:
         raise UnexpectedResponseError(
             f"the answer for {what} does not have the expected shape ({type(exc).__name__}: {exc})",
             status_code=200,

@@ -32,10 +32,8 @@ from datetime import timedelta
 from typing import Any
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn
 
-from ._converter import converter
+from ._converter import STRUCTURE_ERRORS, converter
 from ._exceptions import InvalidEventError
 from .models._enums import WebhookEventType
 from .models.events import (
@@ -102,53 +100,6 @@ _KINDS: dict[WebhookEventType, tuple[type[Any], str]] = {
 }
 _KNOWN = {member.value: member for member in _KINDS}
 
-_PARTS = (
-    AccountEvent,
-    AccountInfo,
-    AccountRef,
-    Attachment,
-    CallDetails,
-    CallEvent,
-    ChatEvent,
-    ChatInfo,
-    ChatRef,
-    MessageDetails,
-    MessageEvent,
-    Party,
-    ReactionDetails,
-    ReactionEvent,
-)
-
-
-def _object_hook_factory(cls: type[Any]) -> Callable[[object, type[Any]], Any]:
-    """Structure an event part from a JSON object only; `null` fields take their default.
-
-    Without the check cattrs would read a list as an object with no fields.
-    """
-    structure_fields = make_dict_structure_fn(cls, converter)
-
-    def structure(value: object, _: type[Any]) -> Any:
-        if not isinstance(value, Mapping):
-            raise TypeError(f"{cls.__name__}: expected an object, got {type(value).__name__}")
-        return structure_fields({k: v for k, v in value.items() if v is not None}, cls)
-
-    return structure
-
-
-converter.register_structure_hook_factory(
-    lambda cls: any(cls is part for part in _PARTS), _object_hook_factory
-)
-
-_STRUCTURE_ERRORS = (
-    cattrs.BaseValidationError,
-    ValueError,
-    TypeError,
-    KeyError,
-    AttributeError,
-    OverflowError,
-    RecursionError,
-)
-
 
 def parse_event(body: bytes | str | Mapping[str, Any]) -> Event:
     """Read one webhook delivery into a typed event.
@@ -185,7 +136,7 @@ def parse_event(body: bytes | str | Mapping[str, Any]) -> Event:
         )
     try:
         event: Event = converter.structure(nested, cls)
-    except _STRUCTURE_ERRORS as exc:
+    except STRUCTURE_ERRORS as exc:
         raise InvalidEventError(
             f"the {event_type} event does not have the expected shape ({type(exc).__name__}: "
             f"{exc!s:.200})"
