@@ -146,6 +146,7 @@ async def full_export(base_url: str, concurrency: int, counts: dict[str, int]) -
 async def api_calls_used(tl: TimelinesClient) -> int:
     quota = (await tl.quotas.get()).api_calls_quota
     assert quota is not None
+    assert quota.used is not None
     return quota.used
 
 

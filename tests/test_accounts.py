@@ -60,7 +60,8 @@ async def test_an_empty_workspace_has_no_accounts(
 @pytest.mark.parametrize(
     "data",
     [
-        pytest.param([], id="a-list-not-an-object"),
+        pytest.param("nope", id="a-string-not-an-object"),
+        pytest.param([{"phone": "+1"}], id="a-bare-list-with-an-account-without-id"),
         pytest.param({"accounts": []}, id="missing-key"),
         pytest.param({"whatsapp_accounts": [{"phone": "+1"}]}, id="account-without-id"),
         pytest.param({"whatsapp_accounts": "nope"}, id="not-a-list"),

@@ -198,8 +198,17 @@ async def test_add_note_is_not_retried_when_it_may_have_been_taken() -> None:
     assert route.call_count == 1
 
 
-@pytest.mark.parametrize("data", [{}, {"message_uid": None}, ["note-1"]])
-async def test_add_note_without_a_uid_in_the_answer_is_unexpected(data: object) -> None:
+@pytest.mark.parametrize("data", [{}, {"message_uid": None}])
+async def test_a_note_taken_without_a_uid_gives_none(data: object) -> None:
+    """The note exists: the caller must not be led to add it again."""
+    mock = router()
+    mock.post("/chats/3/notes").mock(return_value=ok(data))
+    chats, _, _ = resources(make_core(mock))
+    assert await chats.add_note(3, "hello") is None
+
+
+@pytest.mark.parametrize("data", [["note-1"], "note-1", {"message_uid": ["x"]}])
+async def test_add_note_with_a_malformed_answer_is_unexpected(data: object) -> None:
     mock = router()
     mock.post("/chats/3/notes").mock(return_value=ok(data))
     chats, _, _ = resources(make_core(mock))

@@ -162,6 +162,7 @@ async def test_every_resource_of_the_client_works_against_the_fake() -> None:
         renamed = await tl.chats.update(chat.id, name="Renamed", closed=True)
         assert (renamed.name, renamed.closed) == ("Renamed", True)
         note = await tl.chats.add_note(chat.id, "internal")
+        assert note is not None
         assert fake.message(note).message_type == "note"
         assert await tl.labels.replace(chat.id, ["a"]) == ["a"]
         assert await tl.labels.add(chat.id, ["b"]) == ["a", "b"]

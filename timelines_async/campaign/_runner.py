@@ -281,6 +281,9 @@ async def _check_quota(client: TimelinesClient, needed: int) -> QuotaCheck:
         logger.info("the API reported no messaging quota; the campaign is not checked against it")
         return QuotaCheck(needed=needed, remaining=None)
     remaining = workspace.messaging_quota.remaining
+    if remaining is None:
+        logger.info("the API reported no messaging total; the campaign is not checked against it")
+        return QuotaCheck(needed=needed, remaining=None)
     extra = workspace.non_recurring_quota
     if extra is not None and extra.remaining_balance is not None:
         remaining += max(extra.remaining_balance, 0)

@@ -42,13 +42,17 @@ class Teammate:
 
 @attrs.frozen(kw_only=True)
 class Quota:
-    total: int
-    used: int
+    #: `None` when the API does not say (no limit set, or not counted).
+    total: int | None = None
+    used: int | None = None
     period_start: datetime | None = None
     period_end: datetime | None = None
 
     @property
-    def remaining(self) -> int:
+    def remaining(self) -> int | None:
+        """What is left this period; `None` when the total or the use is not known."""
+        if self.total is None or self.used is None:
+            return None
         return max(self.total - self.used, 0)
 
 

@@ -182,7 +182,7 @@ class Chats:
         data = await self._http.request(_Call("PATCH", f"/chats/{chat_id}", json=body))
         return structure(data, Chat, what="the updated chat")
 
-    async def add_note(self, chat_id: int, text: str, *, private: bool = True) -> str:
+    async def add_note(self, chat_id: int, text: str, *, private: bool = True) -> str | None:
         """Leave an internal note in the chat; it is not sent to WhatsApp.
 
         Notes are free (they use no messaging credit) and show in the chat's
@@ -194,7 +194,9 @@ class Chats:
             private: Visible to the workspace only (the API's default).
 
         Returns:
-            The note's message uid.
+            The note's message uid; `None` when the API took the note without
+            saying its uid (a bare `{"status": "ok"}`, as the spec allows): the
+            note exists, do not add it again.
 
         Raises:
             InvalidRequestError: A bad argument.
@@ -206,6 +208,8 @@ class Chats:
             "is_private": check_bool("private", private),
         }
         data = await self._http.request(_Call("POST", f"/chats/{chat_id}/notes", json=body))
+        if data is None or (isinstance(data, dict) and data.get("message_uid") is None):
+            return None
         return structure(data_field(data, "message_uid", what="a new note"), str, what="a note uid")
 
 

@@ -75,6 +75,8 @@ class MessageReactions:
         data = await self._http.request(
             _Call("PATCH", f"/messages/{uid}/reactions", json={"reaction": reaction})
         )
+        if data is None:  # a bare `{"status": "ok"}`, as the spec allows
+            return uid
         return structure(
             data_field(data, "message_uid", what="a reaction change"), str, what="a message uid"
         )

@@ -46,9 +46,11 @@ class Teammates:
         """The workspace's teams (from the same answer as `list`).
 
         Returns:
-            The `Team`s.
+            The `Team`s; none when the answer names none.
         """
         data = await self._http.request(_Call("GET", "/workspace/teammates"))
+        if isinstance(data, dict) and data.get("teams") is None:
+            return []
         return structure(data_field(data, "teams", what="the teams"), list[Team], what="the teams")
 
     async def me(self) -> Teammate:

@@ -25,5 +25,10 @@ class WhatsAppAccounts:
             varies: compare case-insensitively).
         """
         data = await self._http.request(_Call("GET", "/whatsapp_accounts"))
-        accounts = data_field(data, "whatsapp_accounts", what="the WhatsApp accounts")
+        # The spec allows the list itself as `data`, or wrapped in `whatsapp_accounts`.
+        accounts = (
+            data
+            if isinstance(data, list)
+            else data_field(data, "whatsapp_accounts", what="the WhatsApp accounts")
+        )
         return structure(accounts, list[WhatsAppAccount], what="the WhatsApp accounts")
