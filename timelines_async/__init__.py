@@ -9,6 +9,7 @@ async with TimelinesClient() as tl:            # token from TIMELINES_API_TOKEN
 """
 
 from ._client import TimelinesClient
+from ._converter import to_jsonable
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -98,4 +99,5 @@ __all__ = [
     "WhatsAppAccount",
     "Workspace",
     "__version__",
+    "to_jsonable",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "make_converter",
     "parse_timestamp",
     "structure",
+    "to_jsonable",
 ]
 
 T = TypeVar("T")
@@ -158,6 +159,15 @@ def _is_homogeneous_tuple(annotation: object) -> bool:
     return get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
+def _plain_str(value: object) -> object:
+    """An open enum field's value: the member's string, or the unknown string as it came."""
+    return value.value if isinstance(value, StrEnum) else value
+
+
+def _is_tuple(annotation: object) -> bool:
+    return annotation is tuple or get_origin(annotation) is tuple
+
+
 def _is_list(annotation: object) -> bool:
     return get_origin(annotation) is list and len(get_args(annotation)) == 1
 
@@ -205,8 +215,10 @@ def make_converter() -> cattrs.Converter:
         bool | None: _structure_optional_bool,
         int | None: _structure_optional_int,
     }
+    open_enums: list[Any] = []
     for enum_type in (MessageStatus, MessageType, WebhookEventType):
         hook = _open_enum_hook(enum_type)
+        open_enums += [enum_type | str, enum_type | str | None]
         exact[enum_type | str] = hook
         exact[enum_type | str | None] = hook
     # Registered by equality, not by class: `X | None` and `tuple[str, ...]` are
@@ -214,6 +226,12 @@ def make_converter() -> cattrs.Converter:
     # `datetime` fields too.
     for annotation, hook in exact.items():
         conv.register_structure_hook_func(_is(annotation), hook)
+    # The other way (`to_jsonable`): what `json.dumps` and web frameworks take as is.
+    conv.register_unstructure_hook(datetime, datetime.isoformat)
+    conv.register_unstructure_hook_func(lambda cls: cls in open_enums, _plain_str)
+    conv.register_unstructure_hook_func(
+        _is_tuple, lambda value: [conv.unstructure(item) for item in value]
+    )
     return conv
 
 
@@ -242,6 +260,19 @@ def structure(data: object, cls: type[T], *, what: str) -> T:
             f"the answer for {what} does not have the expected shape ({type(exc).__name__}: {exc})",
             status_code=200,
         ) from exc
+
+
+def to_jsonable(obj: object) -> Any:
+    """A model (or a list, tuple or dict of them) as plain JSON-ready data.
+
+    Dicts, lists, strings, numbers, booleans and `None`, under the API's own
+    field names; timestamps as ISO 8601 strings with their offset, enum values
+    as their strings. What `json.dumps` or a web framework's encoder takes as
+    is, and what the models are read back from:
+
+        return JSONResponse(to_jsonable(chat))          # or jsonable_encoder(...)
+    """
+    return converter.unstructure(obj)
 
 
 def data_field(data: object, key: str, *, what: str) -> Any:
