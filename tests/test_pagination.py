@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from timelines_async import InvalidRequestError, NotFoundError, Page, Pager
-from timelines_async._pagination import cursor_pages, fan_in, numbered_pages
+from timelines_async._fan_in import fan_in
+from timelines_async._pagination import cursor_pages, numbered_pages
 
 from ._core_support import chat_json, error, make_core, ok, resources, router
 

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._converter import structure
 from .._exceptions import InvalidRequestError, SendOutcomeUnknown
+from .._fan_in import fan_in
 from .._files import FileInput, multipart_body
 from .._http import HTTPCore, _Call, _OutcomeUnknown
-from .._pagination import Page, Pager, cursor_pages, fan_in, page_from
+from .._pagination import Page, Pager, cursor_pages, page_from
 from .._retry import RequestKind
 from .._validation import (
     MAX_CAPTION,
