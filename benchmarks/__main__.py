@@ -61,7 +61,17 @@ def redis_section() -> Section | None:
 
 def environment() -> str:
     packages = ", ".join(
-        f"{name} {version(name)}" for name in ("httpx", "httpcore", "anyio", "cattrs", "uvicorn")
+        f"{name} {version(name)}"
+        for name in (
+            "httpx",
+            "httpcore",
+            "anyio",
+            "cattrs",
+            "uvicorn",
+            "httpx-aiohttp",
+            "aiohttp",
+            "orjson",
+        )  # fmt: skip
     )
     return (
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
@@ -99,6 +109,13 @@ NOTES = """\
   against 1.29x before and 1.16x for the raw httpx window (2026-11-21, 4
   interleaved rounds each); four times the concurrency was no better (1.22x).
   Run-to-run noise on these shared machines is about +/- 0.05x.
+- **Transports.** With the `speedups` extra installed (as here), timelines_async
+  runs on aiohttp's transport and decodes with orjson: P1's timelines_async
+  rows use them, while the sequential loop and the raw window are plain httpx.
+  P6 sets the transports side by side. On a loaded 2-core box every walk's
+  CPU time also carries the kernel's loopback work (a `send` wakes the server
+  and is charged to the sender), the same for all of them, which pulls the
+  ratios towards 1.
 - **P3** is judged on the gaps at the wire side of the client (httpx's request
   hook), which include the jitter of the path from the limiter to the socket;
   the limiter's own grants are shown beside them.
