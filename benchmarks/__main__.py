@@ -60,19 +60,8 @@ def redis_section() -> Section | None:
 
 
 def environment() -> str:
-    packages = ", ".join(
-        f"{name} {version(name)}"
-        for name in (
-            "httpx",
-            "httpcore",
-            "anyio",
-            "cattrs",
-            "uvicorn",
-            "httpx-aiohttp",
-            "aiohttp",
-            "orjson",
-        )  # fmt: skip
-    )
+    names = ("httpx", "httpcore", "anyio", "cattrs", "uvicorn", "httpx-aiohttp", "aiohttp")
+    packages = ", ".join(f"{name} {version(name)}" for name in (*names, "orjson"))
     return (
         f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs; {packages}."
