@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from timelines_async.testing import FakeTimelines, FakeTransport, Faults, Outage
-from timelines_async.testing._faults import FAULT_KINDS
+from timelines_async.testing._acting import ACTS
+from timelines_async.testing._faults import FAULT_KINDS, Fault
 
 pytestmark = pytest.mark.anyio
 
@@ -398,3 +399,9 @@ async def test_a_change_in_one_workspace_leaves_the_others_caches_alone() -> Non
         labels = [c["labels"] for c in (await http.get("/chats")).json()["data"]["chats"]]
     assert first.workspace.chat_changes.value == stamp + 1
     assert ["vip"] in labels
+
+
+def test_every_fault_kind_is_acted_out_by_the_one_table() -> None:
+    assert set(ACTS) == set(Fault)
+    withheld = {kind for kind, act in ACTS.items() if act.withheld}
+    assert withheld == {Fault.NOT_SENT, Fault.DROPPED, Fault.LOST_ANSWER}

@@ -16,6 +16,8 @@ import random
 import uuid
 from collections.abc import Sequence
 
+import attrs
+
 from ._records import (
     AccountRecord,
     ChatRecord,
@@ -202,68 +204,96 @@ def seed_chats(
     names: set[str] = set()
     direct: list[ChatRecord] = []
     for offset in range(count):
-        chat_id = FIRST_CHAT_ID + offset
         account = accounts[rng.randrange(len(accounts))]
-        is_group = rng.random() < 0.1
-        members: list[GroupMemberRecord] = []
-        if is_group:
-            name = f"{rng.choice(_COMPANIES)} {rng.choice(_GROUP_KINDS)}"
-            phone = None
-            jid = f"{account.phone[1:]}-{rng.randrange(10**9, 10**10)}@g.us"
-            for member_index in range(rng.randint(3, 8)):
-                known = (
-                    direct[rng.randrange(len(direct))] if direct and rng.random() < 0.6 else None
-                )
-                role = "admin" if member_index == 0 else "member"
-                if known is not None and known.phone is not None:
-                    member = GroupMemberRecord(known.name, known.phone, role, known.id)
-                else:
-                    member_name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
-                    member = GroupMemberRecord(member_name, _phone(rng), role, None)
-                members.append(member)
+        if rng.random() < 0.1:
+            contact = _group(rng, account, direct)
         else:
-            name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
-            phone = _phone(rng)
-            name, phone, account = sharing.contact(name, phone, account)
-            jid = phone[1:] + "@s.whatsapp.net"
-        unique = name
-        suffix = 2
-        while unique in names:
-            unique = f"{name} ({suffix})"
-            suffix += 1
-        names.add(unique)
-        labels = [
-            _LABELS[rng.randrange(len(_LABELS))] for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))
-        ]
-        responsible = teammates[rng.randrange(len(teammates))] if rng.random() < 0.6 else None
-        created = -rng.randrange(_DAY, 730 * _DAY)
-        length = _history_length(rng)
-        last_at = created + rng.randrange(60, -created) if length else None
-        read = rng.random() < 0.7
-        chat = ChatRecord(
-            id=chat_id,
-            name=unique,
-            phone=phone,
-            jid=jid,
-            is_group=is_group,
-            closed=rng.random() < 0.2,
-            read=read,
-            labels=tuple(dict.fromkeys(labels)),
-            chatgpt_autoresponse_enabled=rng.random() < 0.15,
-            responsible_email=responsible.email if responsible else None,
-            responsible_name=responsible.display_name if responsible else None,
-            whatsapp_account_id=account.id,
-            created_at=created,
-            unattended=not read and rng.random() < 0.2,
-            group_members=tuple(members),
-            seeded_length=length,
-            last_message_at=last_at,
-            last_message_uid=seeded_uid(seed, chat_id, length - 1) if length else None,
-        )
+            contact = sharing.contact(*_person(rng), account)
+        name = _unique(contact.name, names)
+        chat = _chat(rng, seed, FIRST_CHAT_ID + offset, contact, name, teammates)
         chats.append(chat)
-        if not is_group:
+        if not chat.is_group:
             direct.append(chat)
     return chats
+
+
+@attrs.frozen
+class _Contact:
+    """Who a chat is with, and on which of the workspace's numbers."""
+
+    name: str
+    phone: str | None
+    jid: str
+    account: AccountRecord
+    members: tuple[GroupMemberRecord, ...] = ()
+
+
+def _person(rng: random.Random) -> tuple[str, str]:
+    """A (name, phone) drawn for a direct chat."""
+    name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+    return name, _phone(rng)
+
+
+def _group(rng: random.Random, account: AccountRecord, direct: Sequence[ChatRecord]) -> _Contact:
+    """A group of 3 to 8 members, some of them contacts with a direct chat."""
+    name = f"{rng.choice(_COMPANIES)} {rng.choice(_GROUP_KINDS)}"
+    jid = f"{account.phone[1:]}-{rng.randrange(10**9, 10**10)}@g.us"
+    members = []
+    for member_index in range(rng.randint(3, 8)):
+        known = direct[rng.randrange(len(direct))] if direct and rng.random() < 0.6 else None
+        role = "admin" if member_index == 0 else "member"
+        if known is not None and known.phone is not None:
+            members.append(GroupMemberRecord(known.name, known.phone, role, known.id))
+        else:
+            member_name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+            members.append(GroupMemberRecord(member_name, _phone(rng), role, None))
+    return _Contact(name, None, jid, account, tuple(members))
+
+
+def _unique(name: str, names: set[str]) -> str:
+    """`name`, or `name (2)`, `name (3)`... when taken; then taken too."""
+    unique, suffix = name, 2
+    while unique in names:
+        unique, suffix = f"{name} ({suffix})", suffix + 1
+    names.add(unique)
+    return unique
+
+
+def _chat(
+    rng: random.Random,
+    seed: int,
+    chat_id: int,
+    contact: _Contact,
+    name: str,
+    teammates: Sequence[TeammateRecord],
+) -> ChatRecord:
+    """The chat with `contact`: its labels, flags, responsible and history's length drawn."""
+    labels = [_LABELS[rng.randrange(len(_LABELS))] for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))]
+    responsible = teammates[rng.randrange(len(teammates))] if rng.random() < 0.6 else None
+    created = -rng.randrange(_DAY, 730 * _DAY)
+    length = _history_length(rng)
+    last_at = created + rng.randrange(60, -created) if length else None
+    read = rng.random() < 0.7
+    return ChatRecord(
+        id=chat_id,
+        name=name,
+        phone=contact.phone,
+        jid=contact.jid,
+        is_group=contact.phone is None,
+        closed=rng.random() < 0.2,
+        read=read,
+        labels=tuple(dict.fromkeys(labels)),
+        chatgpt_autoresponse_enabled=rng.random() < 0.15,
+        responsible_email=responsible.email if responsible else None,
+        responsible_name=responsible.display_name if responsible else None,
+        whatsapp_account_id=contact.account.id,
+        created_at=created,
+        unattended=not read and rng.random() < 0.2,
+        group_members=contact.members,
+        seeded_length=length,
+        last_message_at=last_at,
+        last_message_uid=seeded_uid(seed, chat_id, length - 1) if length else None,
+    )
 
 
 class _ContactSharing:
@@ -277,10 +307,8 @@ class _ContactSharing:
         self._contacts: dict[str, tuple[str, set[str]]] = {}
         self._phones: list[str] = []
 
-    def contact(
-        self, name: str, phone: str, account: AccountRecord
-    ) -> tuple[str, str, AccountRecord]:
-        """The (name, phone, account) of the next direct chat: the drawn one, or a shared one."""
+    def contact(self, name: str, phone: str, account: AccountRecord) -> _Contact:
+        """The contact of the next direct chat: the one drawn, or one on another number."""
         if self._share and self._contacts and self._rng.random() < self._share:
             shared = self._shared()
             if shared is not None:
@@ -289,7 +317,7 @@ class _ContactSharing:
             self._contacts[phone] = (name, set())
             self._phones.append(phone)
         self._contacts[phone][1].add(account.id)
-        return name, phone, account
+        return _Contact(name, phone, phone[1:] + "@s.whatsapp.net", account)
 
     def _shared(self) -> tuple[str, str, AccountRecord] | None:
         phone = self._phones[self._rng.randrange(len(self._phones))]
