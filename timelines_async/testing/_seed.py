@@ -369,26 +369,7 @@ def seed_history(
             origin=rng.choice(_OUTGOING_ORIGINS) if from_me else "synced from WhatsApp",
             created_by="",
         )
-        if roll < 0.03:
-            message.message_type = "note"
-            message.text = rng.choice(_NOTES)
-            message.from_me = True
-            message.origin = "Shared Inbox"
-            message.created_by = teammate.display_name
-            message.sender_name, message.sender_phone = teammate.display_name, account.phone
-            message.status = "Sent"
-        elif roll < 0.05:
-            message.message_type = "whatsapp_call"
-            message.text = None
-            message.status = rng.choice(("answered", "missed"))
-            message.data = {"duration": rng.randint(0, 600), "is_video": False}
-        elif roll < 0.10:
-            filename, mimetype = _ATTACHMENTS[rng.randrange(len(_ATTACHMENTS))]
-            message.has_attachment = True
-            message.attachment_filename = filename
-            message.attachment_mimetype = mimetype
-            if rng.random() < 0.5:
-                message.text = None
+        _vary_kind(rng, message, roll, teammate, account)
         if from_me and message.origin == "Shared Inbox":
             message.created_by = teammate.display_name
         if rng.random() < 0.05:
@@ -396,3 +377,33 @@ def seed_history(
             message.reactions[contact_phone or "member"] = (contact_name, emoji)
         messages.append(message)
     return messages
+
+
+def _vary_kind(
+    rng: random.Random,
+    message: MessageRecord,
+    roll: float,
+    teammate: TeammateRecord,
+    account: AccountRecord,
+) -> None:
+    """Turn a few messages into notes, calls or attachments, as `roll` says."""
+    if roll < 0.03:
+        message.message_type = "note"
+        message.text = rng.choice(_NOTES)
+        message.from_me = True
+        message.origin = "Shared Inbox"
+        message.created_by = teammate.display_name
+        message.sender_name, message.sender_phone = teammate.display_name, account.phone
+        message.status = "Sent"
+    elif roll < 0.05:
+        message.message_type = "whatsapp_call"
+        message.text = None
+        message.status = rng.choice(("answered", "missed"))
+        message.data = {"duration": rng.randint(0, 600), "is_video": False}
+    elif roll < 0.10:
+        filename, mimetype = _ATTACHMENTS[rng.randrange(len(_ATTACHMENTS))]
+        message.has_attachment = True
+        message.attachment_filename = filename
+        message.attachment_mimetype = mimetype
+        if rng.random() < 0.5:
+            message.text = None
