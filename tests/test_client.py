@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import timelines_async
-from timelines_async import ConfigurationError, TimelinesClient
+from timelines_async import ConfigurationError, ServerError, TimelinesClient
 from timelines_async._options import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
@@ -213,6 +213,68 @@ def test_an_unknown_timelines_log_value_is_a_configuration_error(
     monkeypatch.setenv("TIMELINES_LOG", "verbose")
     with pytest.raises(ConfigurationError, match="TIMELINES_LOG"):
         TimelinesClient(TOKEN)
+
+
+async def test_with_options_changes_timeout_and_retries_for_the_copy_only() -> None:
+    timeouts: list[float | None] = []
+    answers = iter([error(503, "busy"), error(503, "busy"), ok(chat_json(1))])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        return next(answers)
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http,
+        TimelinesClient(
+            TOKEN,
+            base_url=BASE,
+            http_client=http,
+            requests_per_second=None,
+            timeout=5.0,
+            retry_base_delay=0,
+            retry_max_delay=0,
+        ) as tl,
+    ):
+        patient = tl.with_options(timeout=120.0, max_retries=0)
+        with pytest.raises(ServerError):
+            await patient.chats.get(1)  # no retry in the copy
+        assert (await tl.chats.get(1)).id == 1  # the original still retries
+    assert timeouts == [120.0, 5.0, 5.0]
+
+
+async def test_with_options_shares_the_concurrency_limit_and_the_pool() -> None:
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+        return ok(chat_json(1))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        tl = TimelinesClient(
+            TOKEN, base_url=BASE, http_client=http, requests_per_second=None, max_concurrency=1
+        )
+        copy = tl.with_options(max_retries=0)
+        async with anyio.create_task_group() as tg:
+            for client in (tl, copy, tl, copy):
+                tg.start_soon(client.chats.get, 1)
+        assert peak == 1
+        await copy.aclose()  # the copy leaves the pool to its client
+        assert (await tl.chats.get(1)).id == 1
+        await tl.aclose()
+        with pytest.raises(ConfigurationError, match="closed"):
+            await copy.chats.get(1)
+
+
+@pytest.mark.parametrize(
+    "options", [{"timeout": 0}, {"timeout": -1.0}, {"max_retries": -1}, {"max_retries": 1.5}]
+)
+def test_with_options_refuses_what_the_client_refuses(options: dict[str, object]) -> None:
+    with pytest.raises(ConfigurationError, match=next(iter(options))):
+        TimelinesClient(TOKEN).with_options(**options)  # type: ignore[arg-type]
 
 
 def test_defaults_match_the_documented_values() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from types import TracebackType
 from typing import Self
@@ -21,6 +22,7 @@ from ._options import (
 )
 from ._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
 from ._transport import TransportName, check_transport
+from ._validation import check_integer, check_number, option_error
 from .resources.chats import Chats
 from .resources.files import Files
 from .resources.labels import Labels
@@ -95,6 +97,30 @@ class TimelinesClient:
     def __repr__(self) -> str:
         return f"TimelinesClient(base_url={self.base_url!r}, token=<hidden>)"
 
+    def with_options(
+        self, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> TimelinesClient:
+        """This client with another `timeout` or `max_retries`, for the calls that need them.
+
+        The copy shares this client's connection pool, concurrency limit,
+        request pacing and send spacing; closing it leaves them open, closing
+        this client closes the copy too.
+
+            await tl.with_options(timeout=300).files.upload("recording.mp4")
+        """
+        if timeout is not None:
+            check_number("timeout", timeout, exclusive=True, error=option_error)
+        if max_retries is not None:
+            check_integer("max_retries", max_retries, error=option_error)
+        clone = copy.copy(self)
+        for name in _MOUNTED:  # the copy's resources are mounted on the copy's pipeline
+            clone.__dict__.pop(name, None)
+        clone._http = self._http.with_options(
+            timeout=self._http.timeout if timeout is None else timeout,
+            max_retries=self._http.max_retries if max_retries is None else max_retries,
+        )
+        return clone
+
     @property
     def max_concurrency(self) -> int:
         """Requests in flight at once: work fanned out over the client (several chats'
@@ -152,3 +178,9 @@ class TimelinesClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+#: The resources, mounted on first use (`cached_property`): a copy mounts its own.
+_MOUNTED = tuple(
+    name for name, value in vars(TimelinesClient).items() if isinstance(value, cached_property)
+)

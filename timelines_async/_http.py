@@ -11,6 +11,7 @@ in `_OutcomeUnknown`, which `messages` turns into the public `SendOutcomeUnknown
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import platform
 import random
@@ -106,6 +107,19 @@ class _AttemptFailed(Exception):
         super().__init__(str(cause))
         self.failure = failure
         self.cause = cause
+
+
+@attrs.define(eq=False)
+class _Shared:
+    """What a client and its `with_options` copies share: the pool, the slots, their state."""
+
+    client: httpx.AsyncClient
+    owns_client: bool
+    slots: anyio.Semaphore
+    send_queue: anyio.Lock = attrs.Factory(anyio.Lock)
+    closed: bool = False
+    #: The event loop that first used the client (its connections belong to it).
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 class _BearerAuth(httpx.Auth):
@@ -243,6 +257,7 @@ class HTTPCore:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
+        self.timeout = timeout
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
         self.send_limiter = send_limiter
@@ -251,25 +266,35 @@ class HTTPCore:
         self.pacer = RequestPacer(requests_per_second or None, sleep=sleep)
         self._auth = _BearerAuth(token)
         self._timeout = httpx.Timeout(timeout)
-        self._owns_client = http_client is None
-        self._client = http_client or build_http_client(
-            transport, timeout=self._timeout, max_connections=max_concurrency
+        self._shared = _Shared(
+            client=http_client
+            or build_http_client(transport, timeout=self._timeout, max_connections=max_concurrency),
+            owns_client=http_client is None,
+            # fast_acquire: a free slot is taken without a trip through the event loop.
+            slots=anyio.Semaphore(max_concurrency, fast_acquire=True),
         )
-        # fast_acquire: a free slot is taken without a trip through the event loop.
-        self._slots = anyio.Semaphore(max_concurrency, fast_acquire=True)
-        self._send_queue = anyio.Lock()
+        self._is_copy = False
         self._sleep = sleep
         self._rng = rng
-        self._closed = False
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"HTTPCore(base_url={self.base_url!r})"
 
     async def aclose(self) -> None:
-        self._closed = True
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the pool (a `with_options` copy leaves it to the client it was made from)."""
+        if self._is_copy:
+            return
+        self._shared.closed = True
+        if self._shared.owns_client:
+            await self._shared.client.aclose()
+
+    def with_options(self, *, timeout: float, max_retries: int) -> HTTPCore:
+        """A copy with another timeout and retry count, sharing the pool and the limits."""
+        clone = copy.copy(self)
+        clone.timeout, clone._timeout = timeout, httpx.Timeout(timeout)
+        clone.max_retries = max_retries
+        clone._is_copy = True
+        return clone
 
     async def request(self, call: _Call, *, decode: Callable[[Any], Any] = _as_is) -> Any:
         """Run one API call with retries; return the envelope's `data`, passed through `decode`.
@@ -309,10 +334,12 @@ class HTTPCore:
         """
         self.check_usable()
         path = "(download URL)"
-        async with self._slots:
+        async with self._shared.slots:
             try:
                 with _httpx_errors("GET", path):
-                    async with self._client.stream("GET", url, timeout=self._timeout) as response:
+                    async with self._shared.client.stream(
+                        "GET", url, timeout=self._timeout
+                    ) as response:
                         yield response
             except _AttemptFailed as failed:
                 raise _final_error(_Call("GET", path), failed, datetime.now(UTC)) from failed.cause
@@ -324,7 +351,8 @@ class HTTPCore:
         that first used them: under trio, or in a later `asyncio.run`, they would
         fail deep inside with "no running event loop" or "Event loop is closed".
         """
-        if self._closed:
+        shared = self._shared
+        if shared.closed:
             raise ConfigurationError("the client is closed: create a new TimelinesClient")
         try:
             loop = asyncio.get_running_loop()
@@ -334,10 +362,10 @@ class HTTPCore:
                 f"timelines-async runs on asyncio, not {library}: use asyncio.run(), "
                 "or anyio.run() with its asyncio backend"
             ) from None
-        if self._loop is None:
-            self._loop = loop
-        elif loop is not self._loop:
-            which = "has been closed" if self._loop.is_closed() else "is another one"
+        if shared.loop is None:
+            shared.loop = loop
+        elif loop is not shared.loop:
+            which = "has been closed" if shared.loop.is_closed() else "is another one"
             raise ConfigurationError(
                 f"this client belongs to an event loop that {which} (a second asyncio.run?): "
                 "create the TimelinesClient inside the asyncio.run that uses it"
@@ -346,7 +374,7 @@ class HTTPCore:
     def _build(self, call: _Call) -> httpx.Request:
         self.check_usable()
         try:
-            return self._client.build_request(
+            return self._shared.client.build_request(
                 call.method,
                 self.base_url + call.path,
                 params=call.params,
@@ -375,8 +403,8 @@ class HTTPCore:
         """
         send = kind is RequestKind.SEND
         async with AsyncExitStack() as held:
-            async with self._send_queue if send else nullcontext():
-                await held.enter_async_context(self._slots)
+            async with self._shared.send_queue if send else nullcontext():
+                await held.enter_async_context(self._shared.slots)
                 await self.pacer.wait()
                 if send:
                     await self.send_limiter.acquire()
@@ -388,7 +416,7 @@ class HTTPCore:
         """One exchange and its answer decoded. Raises `_AttemptFailed` or `APIError`."""
         started = time.perf_counter()
         with _httpx_errors(call.method, call.path):
-            response = await self._client.send(request, auth=self._auth)
+            response = await self._shared.client.send(request, auth=self._auth)
             try:
                 body = await response.aread()
             finally:
