@@ -21,7 +21,6 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Generator,
     Iterator,
     Mapping,
 )
@@ -35,6 +34,7 @@ import httpx
 import sniffio
 
 from ._answers import damaged, decode_response
+from ._auth import BearerAuth
 from ._exceptions import (
     APIError,
     ConfigurationError,
@@ -122,32 +122,6 @@ class _Shared:
     loop: asyncio.AbstractEventLoop | None = None
 
 
-class _BearerAuth(httpx.Auth):
-    """The `Authorization: Bearer` header, added as the request goes out.
-
-    Kept in an object whose `repr` hides the token, never in a dict or a local
-    variable of the pipeline: error trackers record frames' locals.
-    """
-
-    __slots__ = ("_token",)
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<hidden>)"
-
-    def redact(self, value: Any) -> Any:
-        return _scrub(value, self._token)
-
-    def appears_in(self, text: str) -> bool:
-        return self._token in text
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = "Bearer " + self._token
-        yield request
-
-
 @contextmanager
 def _httpx_errors(method: str, path: str) -> Iterator[None]:
     """Translate httpx's exceptions, in the form of httpx's own `map_httpcore_exceptions`.
@@ -165,29 +139,6 @@ def _httpx_errors(method: str, path: str) -> Iterator[None]:
     except httpx.HTTPError as exc:
         logger.debug("%s %s: failed (%s)", method, path, type(exc).__name__)
         raise _AttemptFailed(Failure.MAYBE_SENT, exc) from exc
-
-
-def _scrub(value: Any, secret: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(secret, "<hidden>")
-    if isinstance(value, list):
-        return [_scrub(item, secret) for item in value]
-    if isinstance(value, dict):
-        return {_scrub(k, secret): _scrub(v, secret) for k, v in value.items()}
-    return value
-
-
-def _redact(error: APIError, auth: _BearerAuth) -> None:
-    """Blank the token out of an error built from the server's words.
-
-    The API never echoes it, but a proxy's debug page or a misconfigured gateway
-    might; the token must not reach an exception message, a log or a traceback.
-    """
-    if not auth.appears_in(repr((error.args, error.message, error.errors))):
-        return
-    error.args = tuple(auth.redact(arg) for arg in error.args)
-    error.message = auth.redact(error.message)
-    error.errors = auth.redact(error.errors)
 
 
 def _as_is(data: Any) -> Any:
@@ -264,7 +215,7 @@ class HTTPCore:
         self.max_concurrency = max_concurrency
         # 0 turns pacing off, as None does (and as the command line's 0 does).
         self.pacer = RequestPacer(requests_per_second or None, sleep=sleep)
-        self._auth = _BearerAuth(token)
+        self._auth = BearerAuth(token)
         self._timeout = httpx.Timeout(timeout)
         self._shared = _Shared(
             client=http_client
@@ -429,7 +380,7 @@ class HTTPCore:
                 status, body, response.headers, method=call.method, path=call.path
             )
         except APIError as error:
-            _redact(error, self._auth)
+            self._auth.redact_error(error)
             self._adapt_pace(throttled=throttled(status, error.error_code))
             raise
         self._adapt_pace(throttled=False)
