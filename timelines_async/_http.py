@@ -1,4 +1,4 @@
-"""The one place that calls httpx: wait -> send -> classify -> retry -> decode.
+"""The request pipeline: wait -> send -> classify -> retry -> decode.
 
 Resources describe an API call as one `_Call` value; `HTTPCore.request` runs it:
 it waits for a concurrency slot, the request pacer and (a send) the send
