@@ -569,3 +569,22 @@ async def test_a_damaged_2xx_is_retried_only_when_a_repeat_is_harmless(
         with pytest.raises(UnexpectedResponseError):
             await core.request(call)
         assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.UnsupportedProtocol("ftp")],
+    ids=lambda exc: type(exc).__name__,
+)
+async def test_stream_url_maps_httpx_exceptions_like_any_request(exc: httpx.HTTPError) -> None:
+    """One mapping for the API and the storage host: a `TransportError`, the cause chained."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    core = make_core(httpx.MockTransport(handler))
+    with pytest.raises(TransportError) as info:
+        async with core.stream_url("https://storage.example/file?signature=abc"):
+            pass
+    assert info.value.__cause__ is exc
+    assert "signature" not in str(info.value)  # the signed URL is not repeated
