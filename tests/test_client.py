@@ -353,6 +353,22 @@ def test_a_client_reused_across_two_asyncio_runs_says_so() -> None:
     asyncio.run(tl.aclose())  # closing is allowed from anywhere
 
 
+def test_a_client_used_from_a_second_live_event_loop_says_so() -> None:
+    tl = FakeTimelines(seed=0, chats=2).client()
+
+    async def read() -> None:
+        await tl.chats.list().first()
+
+    first = asyncio.new_event_loop()
+    try:
+        first.run_until_complete(read())
+        with pytest.raises(ConfigurationError, match="another one"):
+            asyncio.run(read())
+        first.run_until_complete(tl.aclose())
+    finally:
+        first.close()
+
+
 async def test_aclose_can_be_called_twice() -> None:
     tl = TimelinesClient(TOKEN)
     await tl.aclose()
