@@ -22,9 +22,12 @@ from timelines_async import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    SendAttempt,
     SendOutcomeUnknown,
     SentMessage,
     ServerError,
+    Target,
+    TargetKind,
     TransportError,
 )
 
@@ -181,12 +184,12 @@ async def test_list_many_raises_the_first_error_and_cancels_the_rest() -> None:
 # --- send safety ----------------------------------------------------------------------------
 
 SEND_ROUTES = [
-    pytest.param({"phone": PHONE}, "/messages", {"phone": PHONE}, id="phone"),
-    pytest.param({"chat_id": 42}, "/chats/42/messages", {"chat_id": 42}, id="chat_id"),
+    pytest.param({"phone": PHONE}, "/messages", Target.phone(PHONE), id="phone"),
+    pytest.param({"chat_id": 42}, "/chats/42/messages", Target.chat_id(42), id="chat_id"),
     pytest.param(
         {"jid": "14155551234@s.whatsapp.net"},
         "/messages/to_jid",
-        {"jid": "14155551234@s.whatsapp.net"},
+        Target.jid("14155551234@s.whatsapp.net"),
         id="jid",
     ),
 ]
@@ -194,7 +197,7 @@ SEND_ROUTES = [
 
 @pytest.mark.parametrize(("kwargs", "path", "target"), SEND_ROUTES)
 async def test_send_posts_the_message_and_returns_the_receipt(
-    kwargs: dict[str, Any], path: str, target: dict[str, Any]
+    kwargs: dict[str, Any], path: str, target: Target
 ) -> None:
     mock = router()
     route = mock.post(path).mock(return_value=ok({"message_uid": "u-1"}))
@@ -204,9 +207,8 @@ async def test_send_posts_the_message_and_returns_the_receipt(
     )
     body = json.loads(route.calls.last.request.content)
     assert body["text"] == "Your order shipped"
-    for key, value in target.items():
-        if key != "chat_id":
-            assert body[key] == value
+    if target.kind is not TargetKind.CHAT_ID:
+        assert body[target.kind] == target.value
 
 
 @pytest.mark.parametrize(("kwargs", "path", "target"), SEND_ROUTES)
@@ -220,7 +222,7 @@ async def test_send_posts_the_message_and_returns_the_receipt(
     ],
 )
 async def test_a_send_is_never_retried_once_it_may_have_reached_the_server(
-    kwargs: dict[str, Any], path: str, target: dict[str, Any], failure: Exception
+    kwargs: dict[str, Any], path: str, target: Target, failure: Exception
 ) -> None:
     mock = router()
     route = mock.post(path).mock(side_effect=failure)
@@ -234,6 +236,8 @@ async def test_a_send_is_never_retried_once_it_may_have_reached_the_server(
     assert sleep.delays == []
     err = info.value
     assert err.target == target
+    assert err.attempt == SendAttempt(target=target, text="hello", attempted_at=err.attempted_at)
+    assert err.whatsapp_account_phone is None
     assert err.text == "hello"
     assert err.attempted_at.tzinfo is not None
     assert before <= err.attempted_at <= after
@@ -272,7 +276,7 @@ async def test_an_unreadable_2xx_answer_to_a_send_is_an_unknown_outcome(
     with pytest.raises(SendOutcomeUnknown) as info:
         await messages.send(chat_id=42, text="hi")
     assert route.call_count == 1
-    assert info.value.target == {"chat_id": 42}
+    assert info.value.target == Target.chat_id(42)
 
 
 @pytest.mark.parametrize(
@@ -355,7 +359,7 @@ async def test_file_and_voice_sends_are_never_retried_after_a_read_timeout(kind:
     with pytest.raises(SendOutcomeUnknown) as info:
         await send
     assert route.call_count == 1
-    assert info.value.target == {"chat_id": 42}
+    assert info.value.target == Target.chat_id(42)
     assert info.value.text == ("invoice" if kind == "file" else None)
 
 
@@ -422,11 +426,11 @@ async def test_reconcile_prefers_the_match_closest_to_the_attempt() -> None:
 
 async def test_reconcile_by_phone_uses_the_chats_phone_filter() -> None:
     err = await _unknown_send(phone="+1 415 555 1234", text="hi there")
-    assert err.target == {"phone": PHONE}
+    assert err.target == Target.phone(PHONE)
     t = err.attempted_at
     mock = router()
     chats_route = mock.get("/chats").mock(
-        return_value=ok({"has_more_pages": False, "chats": [chat_json(77)]})
+        return_value=ok({"has_more_pages": False, "chats": [chat_json(77, phone=PHONE)]})
     )
     mock.get("/chats/77/messages").mock(
         return_value=_page([_sent("ours", 77, t + timedelta(seconds=3), "hi there")], False)
@@ -499,7 +503,7 @@ async def test_reconcile_of_a_file_send_only_matches_a_message_with_an_attachmen
 ) -> None:
     """A voice note has no text: any outgoing text message must not pass for it."""
     err = await _unknown_voice_send()
-    assert err.attachment
+    assert err.attempt.attachment
     assert err.text is None
     mock = router()
     mock.get("/chats/42/messages").mock(

@@ -24,6 +24,9 @@ CONTRACT_NAMES = {
     "InvalidRequestError",
     "TransportError",
     "SendOutcomeUnknown",
+    # what an unknown send carries
+    "SendAttempt",
+    "Target",
     "APIError",
     "BadRequestError",
     "AuthenticationError",

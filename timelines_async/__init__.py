@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._limits import InProcessSendLimiter, SendLimiter
 from ._pagination import Page, Pager
+from ._send_attempt import SendAttempt, Target, TargetKind
 from ._version import __version__
 from .models import (
     Chat,
@@ -82,11 +83,14 @@ __all__ = [
     "RateLimitError",
     "ReactionUser",
     "Reactions",
+    "SendAttempt",
     "SendLimiter",
     "SendOutcomeUnknown",
     "SentMessage",
     "ServerError",
     "StatusChange",
+    "Target",
+    "TargetKind",
     "Team",
     "Teammate",
     "TimelinesClient",

@@ -35,7 +35,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._send_attempt import SendAttempt, Target
 
 __all__ = [
     "APIError",
@@ -103,36 +106,43 @@ class SendOutcomeUnknown(TimelinesError):
     a 5xx answer, or a 2xx answer whose body could not be read. It is never
     retried automatically, because a retry could message a person twice. Check
     with `await client.messages.reconcile(err)`, which looks for the message in
-    the chat's outgoing history since `attempted_at`.
+    every chat the send may have gone to.
 
-    `target` is the keyword and value the send was addressed by (for example
-    `{"phone": "+14155551234"}`); `text` and `file_uid` are what was sent, and
-    `attachment` says whether the message carried a file (a `file_uid`, or an
-    upload by `send_file`/`send_voice`); the cause is chained as `__cause__`.
+    `attempt` is the `SendAttempt` (target, sending number, text, file, time);
+    `target`, `whatsapp_account_phone`, `text` and `attempted_at` are shortcuts
+    to it. `reason` says what went wrong; the cause is chained as `__cause__`.
     """
 
-    def __init__(
-        self,
-        *,
-        target: Mapping[str, str | int],
-        text: str | None,
-        attempted_at: datetime,
-        file_uid: str | None = None,
-        attachment: bool = False,
-        reason: str,
-    ) -> None:
-        self.target = dict(target)
-        self.text = text
-        self.file_uid = file_uid
-        self.attachment = attachment or file_uid is not None
-        self.attempted_at = attempted_at
+    def __init__(self, *, attempt: SendAttempt, reason: str) -> None:
+        self.attempt = attempt
         self.reason = reason
-        ((key, value),) = self.target.items()
+        sender = attempt.whatsapp_account_phone
         super().__init__(
-            f"the send to {key}={value!r} attempted at {attempted_at.isoformat()} may or may "
-            f"not have been accepted ({reason}); it was not retried. Check with "
+            f"the send to {attempt.target}"
+            + (f" from {sender}" if sender else "")
+            + f" attempted at {attempt.attempted_at.isoformat()} may or may not have been "
+            f"accepted ({reason}); it was not retried. Check with "
             "`await client.messages.reconcile(err)` before sending again."
         )
+
+    @property
+    def target(self) -> Target:
+        return self.attempt.target
+
+    @property
+    def whatsapp_account_phone(self) -> str | None:
+        return self.attempt.whatsapp_account_phone
+
+    @property
+    def text(self) -> str | None:
+        return self.attempt.text
+
+    @property
+    def attempted_at(self) -> datetime:
+        return self.attempt.attempted_at
+
+    def __repr__(self) -> str:
+        return f"SendOutcomeUnknown(attempt={self.attempt!r}, reason={self.reason!r})"
 
 
 class APIError(TimelinesError):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import warnings
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,19 +17,19 @@ from .._files import FileInput, multipart_body
 from .._http import HTTPCore, _Call, _OutcomeUnknown
 from .._pagination import Page, Pager, cursor_pages, page_from
 from .._retry import RequestKind
+from .._send_attempt import SendAttempt, Target, TargetKind
 from .._validation import (
     MAX_CAPTION,
-    MAX_CHAT_NAME,
     MAX_LABEL,
     MAX_TEXT,
     check_bool_param,
     check_chat_id,
+    check_datetime,
     check_phone,
     check_text,
-    check_timestamp,
     check_uid,
 )
-from ..models import Message, MessageType, SentMessage, StatusChange
+from ..models import Chat, Message, MessageType, SentMessage, StatusChange
 
 if TYPE_CHECKING:
     from .chats import Chats
@@ -124,75 +125,44 @@ class Messages:
         chat_name: str | None = None,
         text: str | None = None,
         file_uid: str | None = None,
+        attachment_template_id: int | None = None,
         label: str | None = None,
         reply_to: str | None = None,
         whatsapp_account_phone: str | None = None,
     ) -> SentMessage:
-        """Send a WhatsApp message to exactly one of `phone`, `chat_id`, `jid` or `chat_name`.
+        """Send a WhatsApp message to exactly one of `phone`, `chat_id` or `jid`.
 
-        Sends are spaced by the client's `send_interval` and retried only when
-        the API provably did not take them; when the outcome is unknown this
-        raises `SendOutcomeUnknown` (see `reconcile`). The returned receipt means
+        `chat_name` with one of them names the chat the send creates; alone, it
+        sends into the chat of that name (deprecated by the API). Sends are
+        spaced by the client's `send_interval` and retried only when the API
+        provably did not take them; when the outcome is unknown this raises
+        `SendOutcomeUnknown` (see `reconcile`). The returned receipt means
         "accepted for sending", not delivered: follow `status_history`.
         """
-        targets = {
-            key: value
-            for key, value in (
-                ("phone", phone), ("chat_id", chat_id), ("jid", jid), ("chat_name", chat_name)
-            )
-            if value is not None
-        }  # fmt: skip
-        if len(targets) != 1:
-            raise InvalidRequestError(
-                "target",
-                "pass exactly one of phone, chat_id, jid or chat_name"
-                + (f" (got {', '.join(targets)})" if targets else ""),
-            )
-        if text is None and file_uid is None:
-            raise InvalidRequestError("text", "pass text, file_uid or both")
-        body: dict[str, Any] = {}
-        if text is not None:
-            body["text"] = check_text("text", text, max_length=MAX_TEXT, allow_empty=False)
-        if file_uid is not None:
-            body["file_uid"] = check_uid("file_uid", file_uid)
-        if label is not None:
-            body["label"] = check_text("label", label, max_length=MAX_LABEL, allow_empty=False)
-        if reply_to is not None:
-            if phone is not None:
-                raise InvalidRequestError("reply_to", "is not available when sending to a phone")
-            body["reply_to"] = check_uid("reply_to", reply_to)
-        if whatsapp_account_phone is not None:
-            if phone is None and jid is None:
-                raise InvalidRequestError(
-                    "whatsapp_account_phone",
-                    "only applies to sends by phone or jid "
-                    "(a chat always sends from its own account)",
-                )
-            body["whatsapp_account_phone"] = check_phone(
-                "whatsapp_account_phone", whatsapp_account_phone
-            )
-        if phone is not None:
-            body["phone"] = check_phone("phone", phone)
-            path, target = "/messages", {"phone": body["phone"]}
-        elif jid is not None:
-            body["jid"] = check_uid("jid", jid)
-            path, target = "/messages/to_jid", {"jid": body["jid"]}
-        elif chat_id is not None:
-            checked_id = check_chat_id(chat_id)
-            path, target = f"/chats/{checked_id}/messages", {"chat_id": checked_id}
-        else:
-            body["chat_name"] = check_text(
-                "chat_name", chat_name, max_length=MAX_CHAT_NAME, allow_empty=False
-            )
-            path, target = "/messages/to_chat_name", {"chat_name": body["chat_name"]}
+        target = _target(phone=phone, chat_id=chat_id, jid=jid, chat_name=chat_name)
+        body = _send_body(
+            target, text=text, file_uid=file_uid, attachment_template_id=attachment_template_id,
+            label=label, reply_to=reply_to, whatsapp_account_phone=whatsapp_account_phone,
+            chat_name=None if target.kind is TargetKind.CHAT_NAME else chat_name,
+        )  # fmt: skip
+        if target.kind is TargetKind.CHAT_NAME:
             warnings.warn(
                 "sending by chat_name uses POST /messages/to_chat_name, which the TimelinesAI "
                 "API deprecated in 2026-02 and will remove; send by chat_id, phone or jid instead",
                 DeprecationWarning,
                 stacklevel=2,
             )
-        call = _Call("POST", path, json=body, kind=RequestKind.SEND)
-        return await self._send(call, target=target, text=text, file_uid=file_uid)
+        sender = body.get("whatsapp_account_phone")
+        attempt = functools.partial(
+            SendAttempt,
+            target=target,
+            whatsapp_account_phone=None if sender is None else "+" + sender.removeprefix("+"),
+            text=text,
+            file_uid=file_uid,
+            attachment=file_uid is not None or attachment_template_id is not None,
+        )
+        path = _SEND_PATHS[target.kind].format(target.value)
+        return await self._send(_Call("POST", path, json=body, kind=RequestKind.SEND), attempt)
 
     async def send_file(
         self,
@@ -208,37 +178,38 @@ class Messages:
         `file` is a path, bytes, a binary file object or an async iterator of
         bytes; it is streamed, never read whole into memory.
         """
-        chat_id = check_chat_id(chat_id)
+        target = Target.chat_id(chat_id)
         fields: dict[str, str] = {}
         if caption is not None:
             fields["caption"] = check_text("caption", caption, max_length=MAX_CAPTION)
+        attempt = functools.partial(SendAttempt, target=target, text=caption, attachment=True)
         with multipart_body(
             file, filename=filename, content_type=content_type, fields=fields
         ) as body:
-            path = f"/chats/{chat_id}/file_message"
+            path = f"/chats/{target.value}/file_message"
             call = _Call("POST", path, content=body, headers=body.headers, kind=RequestKind.SEND)
-            return await self._send(
-                call, target={"chat_id": chat_id}, text=caption, attachment=True
-            )
+            return await self._send(call, attempt)
 
-    async def send_voice(self, chat_id: int, file: FileInput) -> SentMessage:
-        """Send a voice note (ogg/oga/mp3) to a chat."""
-        chat_id = check_chat_id(chat_id)
-        with multipart_body(file, send_names=False) as body:
-            path = f"/chats/{chat_id}/voice_message"
-            call = _Call("POST", path, content=body, headers=body.headers, kind=RequestKind.SEND)
-            return await self._send(call, target={"chat_id": chat_id}, text=None, attachment=True)
-
-    async def _send(
+    async def send_voice(
         self,
-        call: _Call,
+        chat_id: int,
+        file: FileInput,
         *,
-        target: dict[str, str | int],
-        text: str | None,
-        file_uid: str | None = None,
-        attachment: bool = False,
+        filename: str | None = None,
+        content_type: str | None = None,
     ) -> SentMessage:
-        """Run a send; an unknown outcome becomes `SendOutcomeUnknown`."""
+        """Send a voice note (ogg/oga/mp3) to a chat; `file` as for `send_file`."""
+        target = Target.chat_id(chat_id)
+        attempt = functools.partial(SendAttempt, target=target, attachment=True)
+        with multipart_body(
+            file, filename=filename, content_type=content_type, send_names=False
+        ) as body:
+            path = f"/chats/{target.value}/voice_message"
+            call = _Call("POST", path, content=body, headers=body.headers, kind=RequestKind.SEND)
+            return await self._send(call, attempt)
+
+    async def _send(self, call: _Call, attempt: Callable[..., SendAttempt]) -> SentMessage:
+        """Run a send; an unknown outcome becomes `SendOutcomeUnknown` with its attempt."""
 
         def receipt(data: object) -> SentMessage:
             return structure(data, SentMessage, what=f"POST {call.path}")
@@ -247,81 +218,197 @@ class Messages:
             sent: SentMessage = await self._http.request(call, decode=receipt)
         except _OutcomeUnknown as unknown:
             raise SendOutcomeUnknown(
-                target=target,
-                text=text,
-                file_uid=file_uid,
-                attachment=attachment,
-                attempted_at=unknown.attempted_at,
-                reason=unknown.reason,
+                attempt=attempt(attempted_at=unknown.attempted_at), reason=unknown.reason
             ) from unknown.__cause__
         return sent
 
     async def reconcile(
-        self, error: SendOutcomeUnknown, *, skew: timedelta = RECONCILE_SKEW
+        self, sent: SendOutcomeUnknown | SendAttempt, *, skew: timedelta = RECONCILE_SKEW
     ) -> Message | None:
-        """Find the message a `SendOutcomeUnknown` send produced, if it went out.
+        """Find the message a send whose outcome is unknown produced, if it went out.
 
-        Reads the target chat's outgoing messages from the newest back to a few
-        minutes before the attempt, and returns the one with the same text (and
-        attachment) that is closest in time to the attempt; `None` when none is found,
-        in which case sending again will not duplicate it. A chat that does not
-        exist yet (a first message to a phone that never arrived) also gives `None`.
-        `skew` widens the window for clock differences; keep it short if the same
-        text may have been sent to this chat just before.
+        `sent` is the `SendOutcomeUnknown` the send raised, or its `SendAttempt`.
+        Looks in every chat the send may have gone to: for a phone or a JID, the
+        contact's chat on the sending number when the send named one, else on
+        every number of the workspace. In each, reads the outgoing messages from
+        the newest back to a few minutes before the attempt, and returns the one
+        with the same text (and attachment) closest in time to the attempt.
+        `None` means it went out nowhere: sending again will not duplicate it
+        (a chat that does not exist yet also gives `None`). `skew` widens the
+        window for clock differences; keep it short if the same text may have
+        been sent to this contact just before.
         """
-        if not isinstance(error, SendOutcomeUnknown):
-            raise InvalidRequestError(
-                "error", f"must be the SendOutcomeUnknown a send raised, not {type(error).__name__}"
-            )
+        attempt = _attempt_of(sent)
         if not isinstance(skew, timedelta) or skew < timedelta(0):
             raise InvalidRequestError("skew", f"must be a timedelta >= 0, not {skew!r}")
-        chat_id = await self._chat_of(error.target)
-        if chat_id is None:
-            return None
-        since = error.attempted_at - skew
+        since = attempt.attempted_at - skew
+        found = [
+            message
+            for chat_id in await self._chats_of(attempt)
+            if (message := await self._closest_in(chat_id, attempt, since=since)) is not None
+        ]
+        return min(found, key=lambda message: _distance(message, attempt), default=None)
+
+    async def _closest_in(
+        self, chat_id: int, attempt: SendAttempt, *, since: datetime
+    ) -> Message | None:
+        """The chat's outgoing message since `since` that matches `attempt`, closest in time."""
         best: Message | None = None
-        best_distance = timedelta.max
         async with contextlib.aclosing(self.list(chat_id, from_me=True).__aiter__()) as history:
             async for message in history:
                 if message.timestamp is not None and message.timestamp < since:
                     break
-                if not _matches(message, error):
-                    continue
-                distance = (
-                    abs(message.timestamp - error.attempted_at)
-                    if message.timestamp is not None
-                    else timedelta.max
-                )
                 # `<=`: on a tie keep the earlier message (the history comes newest first).
-                if best is None or distance <= best_distance:
-                    best, best_distance = message, distance
+                if _matches(message, attempt) and (
+                    best is None or _distance(message, attempt) <= _distance(best, attempt)
+                ):
+                    best = message
         return best
 
-    async def _chat_of(self, target: dict[str, str | int]) -> int | None:
-        ((key, value),) = target.items()
-        if key == "chat_id":
-            return int(value)
-        if key == "phone":
-            found = await self._chats.list(phone=str(value)).first()
-            return found.id if found else None
-        pager = self._chats.list(name=str(value)) if key == "chat_name" else self._chats.list()
-        # aclosing: returning early must stop the read-ahead at once, not at garbage collection.
-        async with contextlib.aclosing(pager.__aiter__()) as chats:
-            async for chat in chats:
-                if (key == "jid" and chat.jid == value) or (
-                    key == "chat_name" and chat.name == value
-                ):
-                    return chat.id
-        return None
+    async def _chats_of(self, attempt: SendAttempt) -> builtins.list[int]:
+        """Every chat the send may have gone to (all pages of the chat list are read)."""
+        target = attempt.target
+        if target.kind is TargetKind.CHAT_ID:
+            return [int(target.value)]
+        value = str(target.value)
+        if target.kind is TargetKind.CHAT_NAME:
+            pager = self._chats.list(name=value)
+        elif target.kind is TargetKind.PHONE:
+            pager = self._chats.list(phone=value)
+        elif value.endswith(_PHONE_JID):  # a person: their chats are found by phone
+            pager = self._chats.list(phone="+" + value.removesuffix(_PHONE_JID))
+        else:
+            pager = self._chats.list()
+        return [
+            chat.id
+            for chat in await pager.collect()
+            if _is_target(chat, target) and _on_number(chat, attempt.whatsapp_account_phone)
+        ]
 
 
-def _matches(message: Message, error: SendOutcomeUnknown) -> bool:
+#: The paths of a send by each kind of target.
+_SEND_PATHS = {
+    TargetKind.PHONE: "/messages",
+    TargetKind.JID: "/messages/to_jid",
+    TargetKind.CHAT_ID: "/chats/{}/messages",
+    TargetKind.CHAT_NAME: "/messages/to_chat_name",
+}
+#: The JID suffix of a person's WhatsApp number (groups end in `@g.us`).
+_PHONE_JID = "@s.whatsapp.net"
+
+
+def _target(
+    *, phone: str | None, chat_id: int | None, jid: str | None, chat_name: str | None
+) -> Target:
+    """The one target a send names; `chat_name` is one only when nothing else is given."""
+    given = [name for name, value in (("phone", phone), ("chat_id", chat_id), ("jid", jid))
+             if value is not None]  # fmt: skip
+    if len(given) > 1 or not (given or chat_name is not None):
+        raise InvalidRequestError(
+            "target",
+            "pass exactly one of phone, chat_id or jid (or chat_name alone)"
+            + (f" (got {', '.join(given)})" if given else ""),
+        )
+    if phone is not None:
+        return Target.phone(phone)
+    if chat_id is not None:
+        return Target.chat_id(chat_id)
+    if jid is not None:
+        return Target.jid(jid)
+    assert chat_name is not None
+    return Target.chat_name(chat_name)
+
+
+def _send_body(
+    target: Target,
+    *,
+    text: str | None,
+    file_uid: str | None,
+    attachment_template_id: int | None,
+    label: str | None,
+    reply_to: str | None,
+    whatsapp_account_phone: str | None,
+    chat_name: str | None,
+) -> dict[str, Any]:
+    """The JSON body of a send, every field checked."""
+    if text is None and file_uid is None and attachment_template_id is None:
+        raise InvalidRequestError("text", "pass text, file_uid, attachment_template_id or some")
+    body: dict[str, Any] = {}
+    if target.kind is not TargetKind.CHAT_ID:
+        body[target.kind.value] = target.value
+    if text is not None:
+        body["text"] = check_text("text", text, max_length=MAX_TEXT, allow_empty=False)
+    if file_uid is not None:
+        body["file_uid"] = check_uid("file_uid", file_uid)
+    if attachment_template_id is not None:
+        body["attachment_template_id"] = check_chat_id(
+            attachment_template_id, "attachment_template_id"
+        )
+    if label is not None:
+        body["label"] = check_text("label", label, max_length=MAX_LABEL, allow_empty=False)
+    if chat_name is not None:
+        body["chat_name"] = Target.chat_name(chat_name).value
+    if reply_to is not None:
+        if target.kind is TargetKind.PHONE:
+            raise InvalidRequestError("reply_to", "is not available when sending to a phone")
+        body["reply_to"] = check_uid("reply_to", reply_to)
+    if whatsapp_account_phone is not None:
+        if target.kind not in (TargetKind.PHONE, TargetKind.JID):
+            raise InvalidRequestError(
+                "whatsapp_account_phone",
+                "only applies to sends by phone or jid (a chat always sends from its own account)",
+            )
+        body["whatsapp_account_phone"] = check_phone(
+            "whatsapp_account_phone", whatsapp_account_phone
+        )
+    return body
+
+
+def _attempt_of(sent: object) -> SendAttempt:
+    if isinstance(sent, SendOutcomeUnknown):
+        return sent.attempt
+    if isinstance(sent, SendAttempt):
+        return sent
+    raise InvalidRequestError(
+        "sent",
+        "must be the SendOutcomeUnknown a send raised, or a SendAttempt, "
+        f"not {type(sent).__name__}",
+    )
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+def _is_target(chat: Chat, target: Target) -> bool:
+    """Whether a listed chat is the target's (the API's phone filter also matches parts)."""
+    if target.kind is TargetKind.PHONE:
+        return not chat.is_group and _digits(chat.phone or "") == _digits(str(target.value))
+    if target.kind is TargetKind.JID:
+        return chat.jid == target.value
+    return chat.name == target.value
+
+
+def _on_number(chat: Chat, sender: str | None) -> bool:
+    """Whether the chat belongs to the sending number (any number when it is not known)."""
+    if sender is None or chat.whatsapp_account_id is None:
+        return True
+    return _digits(chat.whatsapp_account_id.split("@", 1)[0]) == _digits(sender)
+
+
+def _distance(message: Message, attempt: SendAttempt) -> timedelta:
+    if message.timestamp is None:
+        return timedelta.max
+    return abs(message.timestamp - attempt.attempted_at)
+
+
+def _matches(message: Message, attempt: SendAttempt) -> bool:
     # An internal note is "from me" too, but it is never what a send produced.
     if message.message_type == MessageType.NOTE:
         return False
-    if error.text is not None and (message.text or "") != error.text:
+    if attempt.text is not None and (message.text or "") != attempt.text:
         return False
-    return not error.attachment or bool(message.has_attachment)
+    return not attempt.attachment or bool(message.has_attachment)
 
 
 def _uid(message: Message) -> str:
@@ -342,9 +429,9 @@ def _history_params(
     if from_me is not None:
         params["from_me"] = check_bool_param("from_me", from_me)
     if after is not None:
-        params["after"] = check_timestamp("after", after)
+        params["after"] = check_datetime("after", after)
     if before is not None:
-        params["before"] = check_timestamp("before", before)
+        params["before"] = check_datetime("before", before)
     if after_message is not None:
         params["after_message"] = check_uid("after_message", after_message)
     if before_message is not None:
