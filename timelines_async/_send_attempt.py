@@ -40,7 +40,8 @@ class Target:
         return cls(TargetKind.PHONE, "+" + check_phone("phone", phone).removeprefix("+"))
 
     @classmethod
-    def chat_id(cls, chat_id: int) -> Target:
+    def chat_id(cls, chat_id: int | str) -> Target:
+        """A chat id: a positive integer (a numeric string is accepted)."""
         return cls(TargetKind.CHAT_ID, check_chat_id(chat_id))
 
     @classmethod

@@ -203,7 +203,7 @@ async def test_a_row_left_sending_by_a_crash_is_reconciled_before_anything_is_re
         journal.mark_sending(first.position, datetime.now(UTC))
     async with fake.client(send_interval=SEND_INTERVAL) as tl:
         if went_out:
-            await tl.messages.send(phone=first.target, text=first.text)
+            await tl.messages.send(to=first.target, text=first.text)
         report = await campaign.run(tl, path, text=TEMPLATE, settle=0)
 
     assert per_recipient(fake) == Counter(phones(3))
@@ -228,7 +228,7 @@ async def test_not_found_is_trusted_only_once_the_attempt_has_settled(
 
         async def shows_up_late() -> None:  # the API's queue delivers it a moment later
             await anyio.sleep(0.05)
-            await tl.messages.send(phone=first.target, text=first.text)
+            await tl.messages.send(to=first.target, text=first.text)
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(shows_up_late)

@@ -87,10 +87,20 @@ from ._errors import (
 )
 from ._journal import default_journal_path
 from ._report import CampaignProgress, CampaignReport, Outcome, QuotaCheck, RecipientResult
-from ._runner import DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE, ProgressCallback, run
+from ._runner import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_RETRY_MAX_DELAY,
+    DEFAULT_SETTLE,
+    run,
+)
+from ._sender import BREAKER, ProgressCallback
 
 __all__ = [
+    "BREAKER",
     "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_RETRY_BASE_DELAY",
+    "DEFAULT_RETRY_MAX_DELAY",
     "DEFAULT_SETTLE",
     "CampaignError",
     "CampaignProgress",

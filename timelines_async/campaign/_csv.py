@@ -19,8 +19,10 @@ from typing import Literal
 import attrs
 
 from .._exceptions import InvalidRequestError
-from .._validation import MAX_TEXT, check_chat_id, check_phone
+from .._send_attempt import Target
+from .._validation import MAX_TEXT
 from ._errors import InvalidCampaignError, InvalidRowsError, RowProblem
+from ._settings import SendSettings
 
 __all__ = ["Plan", "Recipient", "Source", "TargetKind", "load_plan"]
 
@@ -36,14 +38,8 @@ class Recipient:
 
     position: int  # 0-based order of the sends
     line: int
-    kind: TargetKind
-    target: str  # the normalised phone, or the chat id as a string
+    target: Target
     text: str
-
-    @property
-    def address(self) -> dict[str, str | int]:
-        """The keyword argument of `tl.messages.send` for this recipient."""
-        return {"phone": self.target} if self.kind == "phone" else {"chat_id": int(self.target)}
 
 
 @attrs.frozen
@@ -57,9 +53,16 @@ class Plan:
     fingerprint: str  # sha256 of the CSV bytes (or of the rows, for a list)
     recipients: tuple[Recipient, ...]
     problems: tuple[RowProblem, ...]
+    settings: SendSettings = attrs.Factory(SendSettings)
 
 
-def load_plan(source: Source, template: str, *, skip_invalid: bool = False) -> Plan:
+def load_plan(
+    source: Source,
+    template: str,
+    *,
+    skip_invalid: bool = False,
+    settings: SendSettings = SendSettings(),  # noqa: B008 (frozen)
+) -> Plan:
     """Read and check a campaign; raise `InvalidRowsError` listing every bad row.
 
     With `skip_invalid=True` the bad rows are left out of the plan (and kept in
@@ -75,6 +78,11 @@ def load_plan(source: Source, template: str, *, skip_invalid: bool = False) -> P
         name = "recipients"
         header, rows, fingerprint = _read_mappings(source)
     kind, column = _target_column(name, header)
+    if settings.whatsapp_account_phone is not None and kind != "phone":
+        raise InvalidCampaignError(
+            "whatsapp_account_phone",
+            "applies to phone rows only (a chat always sends from its own number)",
+        )
     fields = _template_fields(template, header)
     recipients: list[Recipient] = []
     problems: list[RowProblem] = []
@@ -82,14 +90,15 @@ def load_plan(source: Source, template: str, *, skip_invalid: bool = False) -> P
     for line, row in rows:
         problem, recipient = _check_row(line, row, kind, column, template, fields, len(recipients))
         if recipient is not None:
-            first = seen.get(recipient.target)
+            first = seen.get(str(recipient.target.value))
             if first is not None:
                 problem = (
-                    f"duplicate recipient: {kind} {recipient.target} is already on line {first}"
+                    f"duplicate recipient: {kind} {recipient.target.value} is already on "
+                    f"line {first}"
                 )
                 recipient = None
             else:
-                seen[recipient.target] = line
+                seen[str(recipient.target.value)] = line
         if problem is not None:
             problems.append(RowProblem(line, problem))
         elif recipient is not None:
@@ -106,6 +115,7 @@ def load_plan(source: Source, template: str, *, skip_invalid: bool = False) -> P
         fingerprint=fingerprint,
         recipients=tuple(recipients),
         problems=tuple(problems),
+        settings=settings,
     )
 
 
@@ -276,12 +286,8 @@ def _check_row(
     if not raw_target:
         return f"the {kind} is empty", None
     try:
-        if kind == "phone":
-            # One spelling per number (`14155551234` is `+14155551234`): duplicates are
-            # caught, and reconciliation looks the chat up by exact phone.
-            target = "+" + check_phone("phone", raw_target).removeprefix("+")
-        else:
-            target = str(check_chat_id(raw_target))
+        # One spelling per number (`14155551234` is `+14155551234`): duplicates are caught.
+        target = Target.phone(raw_target) if kind == "phone" else Target.chat_id(raw_target)
     except InvalidRequestError as exc:
         return exc.message if kind == "chat_id" else f"phone {exc.message}", None
     missing = [name for name in fields if not row.get(name)]
@@ -298,4 +304,4 @@ def _check_row(
             f"the text is {len(text)} characters after formatting; "
             f"the API accepts at most {MAX_TEXT}"
         ), None
-    return None, Recipient(position=position, line=line, kind=kind, target=target, text=text)
+    return None, Recipient(position=position, line=line, target=target, text=text)

@@ -33,8 +33,10 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from ._csv import Plan, TargetKind
+from .._send_attempt import SendAttempt, Target
+from ._csv import Plan
 from ._errors import CampaignError, JournalBusyError, JournalMismatchError
+from ._settings import SendSettings
 
 __all__ = ["Journal", "JournalRow", "State"]
 
@@ -71,23 +73,23 @@ class State(StrEnum):
     UNKNOWN = "unknown"
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class JournalRow:
     position: int
     line: int
-    kind: TargetKind
-    target: str
+    target: Target
     text: str
     state: State
     message_uid: str | None
     reason: str | None
     attempts: int
-    attempted_at: datetime | None
+    #: The latest send to this recipient as it left; None when none was attempted.
+    attempt: SendAttempt | None
     reconciled: bool
 
     @property
-    def address(self) -> dict[str, str | int]:
-        return {"phone": self.target} if self.kind == "phone" else {"chat_id": int(self.target)}
+    def attempted_at(self) -> datetime | None:
+        return None if self.attempt is None else self.attempt.attempted_at
 
 
 def default_journal_path(csv_path: Path) -> Path:
@@ -101,6 +103,7 @@ class Journal:
         self.path = path
         self._db = connection
         self._lock = lock
+        self._meta: dict[str, str] = {}
 
     @classmethod
     def open(cls, path: Path, plan: Plan) -> Self:
@@ -178,13 +181,52 @@ class Journal:
 
     def rows(self) -> list[JournalRow]:
         """Every recipient, in send order."""
-        return [_row(values) for values in self._db.execute(_SELECT + " ORDER BY position")]
+        return [self._row(values) for values in self._db.execute(_SELECT + " ORDER BY position")]
 
     def row(self, position: int) -> JournalRow:
         found = self._db.execute(_SELECT + " WHERE position = ?", (position,)).fetchone()
         if found is None:
             raise LookupError(f"journal {self.path} has no recipient at position {position}")
-        return _row(found)
+        return self._row(found)
+
+    @property
+    def file_uid(self) -> str | None:
+        """The campaign's file as uploaded (once, before the first send), if it has one."""
+        return self._meta.get("file_uid")
+
+    def record_file_uid(self, file_uid: str) -> None:
+        """Keep the uploaded file's uid, so that a resumed run sends the same file."""
+        with _sqlite_errors(self.path), self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO campaign (key, value) VALUES ('file_uid', ?)", (file_uid,)
+            )
+        self._meta["file_uid"] = file_uid
+
+    def _row(self, values: tuple[Any, ...]) -> JournalRow:
+        position, line, kind, target, text, state, uid, reason, attempts, at, reconciled = values
+        recipient = Target.phone(target) if kind == "phone" else Target.chat_id(int(target))
+        attempt = None
+        if at:
+            attempt = SendAttempt(
+                target=recipient,
+                whatsapp_account_phone=self._meta.get("whatsapp_account_phone"),
+                text=text,
+                file_uid=self.file_uid,
+                attachment="file_sha256" in self._meta,
+                attempted_at=datetime.fromisoformat(at),
+            )
+        return JournalRow(
+            position=position,
+            line=line,
+            target=recipient,
+            text=text,
+            state=State(state),
+            message_uid=uid,
+            reason=reason,
+            attempts=attempts,
+            attempt=attempt,
+            reconciled=bool(reconciled),
+        )
 
     # -- state changes (each one committed and fsync'd before it returns) ---------------------
 
@@ -251,6 +293,22 @@ class Journal:
 
     def _create(self, plan: Plan, *, replace: bool = False) -> None:
         now = _now()
+        settings = plan.settings
+        optional = {
+            "label": settings.label,
+            "file_name": settings.file.name if settings.file is not None else None,
+            "file_sha256": settings.file_sha256,
+            "whatsapp_account_phone": settings.whatsapp_account_phone,
+        }
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "source": plan.source,
+            "fingerprint": plan.fingerprint,
+            "template": plan.template,
+            "kind": plan.kind,
+            "created_at": now,
+            **{key: value for key, value in optional.items() if value is not None},
+        }
         with self._transaction():
             if replace:
                 self._db.execute("DROP TABLE recipients")
@@ -258,25 +316,20 @@ class Journal:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
-            self._db.executemany(
-                "INSERT INTO campaign (key, value) VALUES (?, ?)",
-                [
-                    ("schema_version", SCHEMA_VERSION),
-                    ("source", plan.source),
-                    ("fingerprint", plan.fingerprint),
-                    ("template", plan.template),
-                    ("kind", plan.kind),
-                    ("created_at", now),
-                ],
-            )
+            self._db.executemany("INSERT INTO campaign (key, value) VALUES (?, ?)", meta.items())
             self._db.executemany(
                 "INSERT INTO recipients (position, line, kind, target, text, state, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                [(r.position, r.line, r.kind, r.target, r.text, now) for r in plan.recipients],
+                [
+                    (r.position, r.line, plan.kind, str(r.target.value), r.text, now)
+                    for r in plan.recipients
+                ],
             )
+        self._meta = meta
 
     def _check(self, plan: Plan) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM campaign").fetchall())
+        self._meta = meta
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise JournalMismatchError(
                 f"{self.path} was written by another version of timelines-async "
@@ -298,6 +351,7 @@ class Journal:
                 f"{self.path} belongs to another campaign: its template was "
                 f"{meta.get('template')!r}, not {plan.template!r}{hint}"
             )
+        _check_settings(self.path, meta, plan.settings, hint)
         stored = {(row.position, row.target, row.text) for row in self.rows()}
         planned = {(r.position, r.target, r.text) for r in plan.recipients}
         if stored != planned:
@@ -317,27 +371,32 @@ class Journal:
         self._db.execute("COMMIT")
 
 
+def _check_settings(path: Path, meta: dict[str, str], settings: SendSettings, hint: str) -> None:
+    """A resumed run must send the same label, file and sending number as the first."""
+    file_name = settings.file.name if settings.file is not None else None
+    for key, option, now, then in (
+        ("label", "--label", settings.label, meta.get("label")),
+        ("file_sha256", "--file", file_name, meta.get("file_name")),
+        (
+            "whatsapp_account_phone",
+            "--from",
+            settings.whatsapp_account_phone,
+            meta.get("whatsapp_account_phone"),
+        ),
+    ):
+        if meta.get(key) == getattr(settings, key):
+            continue
+        changed = " (its content changed)" if then == now else ""
+        raise JournalMismatchError(
+            f"{path} belongs to another campaign: its {option} was {then or 'not given'}, "
+            f"not {now or 'none'}{changed}{hint}"
+        )
+
+
 _SELECT = (
     "SELECT position, line, kind, target, text, state, message_uid, reason, attempts,"
     " attempted_at, reconciled FROM recipients"
 )
-
-
-def _row(values: tuple[Any, ...]) -> JournalRow:
-    position, line, kind, target, text, state, uid, reason, attempts, at, reconciled = values
-    return JournalRow(
-        position=position,
-        line=line,
-        kind=kind,
-        target=target,
-        text=text,
-        state=State(state),
-        message_uid=uid,
-        reason=reason,
-        attempts=attempts,
-        attempted_at=datetime.fromisoformat(at) if at else None,
-        reconciled=bool(reconciled),
-    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -13,7 +13,17 @@ from typing import Any
 
 import attrs
 
-__all__ = ["CampaignProgress", "CampaignReport", "Outcome", "QuotaCheck", "RecipientResult"]
+from .._send_attempt import TargetKind
+from ._journal import JournalRow, State
+
+__all__ = [
+    "CampaignProgress",
+    "CampaignReport",
+    "Outcome",
+    "QuotaCheck",
+    "RecipientResult",
+    "result_of",
+]
 
 
 class Outcome(StrEnum):
@@ -60,14 +70,20 @@ class RecipientResult:
 class QuotaCheck:
     """The quota check made before sending."""
 
-    needed: int  # messages this run may send
-    #: Messages the workspace can still send (recurring plus pay-as-you-go); None when the
-    #: API reported no messaging quota, or the check was not made (dry run without a client).
+    needed: int  # credits this run may use: one per message, two with a file attached
+    #: Credits the workspace has left (recurring plus pay-as-you-go); None when the API
+    #: reported no messaging quota, or the check was not made (dry run without a client).
     remaining: int | None
+    per_message: int = 1
 
     @property
     def fits(self) -> bool:
         return self.remaining is None or self.needed <= self.remaining
+
+    @property
+    def messages_that_fit(self) -> int | None:
+        """How many messages the quota left can pay for; None when it is not known."""
+        return None if self.remaining is None else max(self.remaining, 0) // self.per_message
 
 
 @attrs.frozen(kw_only=True)
@@ -79,6 +95,10 @@ class CampaignProgress:
     last: RecipientResult | None  # the latest outcome; None at the start and before a wait
     #: Recipients whose send had an unknown outcome, waiting to be looked up in their chat.
     in_doubt: int = 0
+    #: Recipients refused for a transient reason, waiting to be sent again in this run.
+    retrying: int = 0
+    #: Seconds until the next of those is due, when the run is waiting for it; else None.
+    waiting: float | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -152,3 +172,32 @@ _CSV_FIELDS = [
     "line", "phone", "chat_id", "outcome", "message_uid", "reason", "attempts",
     "attempted_at", "reconciled", "text",
 ]  # fmt: skip
+
+
+_OUTCOMES = {
+    State.SENT: Outcome.SENT,
+    State.FAILED: Outcome.FAILED,
+    State.UNKNOWN: Outcome.UNKNOWN,
+    State.SENDING: Outcome.UNKNOWN,
+    State.PENDING: Outcome.PENDING,
+}
+
+
+def result_of(row: JournalRow, *, skipped: bool = False) -> RecipientResult:
+    """A journal row as the report shows it (`skipped`: left out for the quota)."""
+    outcome = _OUTCOMES[row.state]
+    if skipped and outcome is Outcome.PENDING:
+        outcome = Outcome.SKIPPED_QUOTA
+    by_phone = row.target.kind is TargetKind.PHONE
+    return RecipientResult(
+        line=row.line,
+        phone=str(row.target.value) if by_phone else None,
+        chat_id=None if by_phone else int(row.target.value),
+        outcome=outcome,
+        text=row.text,
+        message_uid=row.message_uid,
+        reason=row.reason,
+        attempts=row.attempts,
+        attempted_at=row.attempted_at,
+        reconciled=row.reconciled,
+    )

@@ -119,6 +119,7 @@ class Messages:
     async def send(
         self,
         *,
+        to: Target | None = None,
         phone: str | None = None,
         chat_id: int | None = None,
         jid: str | None = None,
@@ -132,6 +133,7 @@ class Messages:
     ) -> SentMessage:
         """Send a WhatsApp message to exactly one of `phone`, `chat_id` or `jid`.
 
+        `to` takes the recipient as a `Target` instead (as a `SendAttempt` holds it).
         `chat_name` with one of them names the chat the send creates; alone, it
         sends into the chat of that name (deprecated by the API). Sends are
         spaced by the client's `send_interval` and retried only when the API
@@ -139,7 +141,7 @@ class Messages:
         `SendOutcomeUnknown` (see `reconcile`). The returned receipt means
         "accepted for sending", not delivered: follow `status_history`.
         """
-        target = _target(phone=phone, chat_id=chat_id, jid=jid, chat_name=chat_name)
+        target = _target(to=to, phone=phone, chat_id=chat_id, jid=jid, chat_name=chat_name)
         body = _send_body(
             target, text=text, file_uid=file_uid, attachment_template_id=attachment_template_id,
             label=label, reply_to=reply_to, whatsapp_account_phone=whatsapp_account_phone,
@@ -298,17 +300,26 @@ _PHONE_JID = "@s.whatsapp.net"
 
 
 def _target(
-    *, phone: str | None, chat_id: int | None, jid: str | None, chat_name: str | None
+    *,
+    to: Target | None,
+    phone: str | None,
+    chat_id: int | None,
+    jid: str | None,
+    chat_name: str | None,
 ) -> Target:
     """The one target a send names; `chat_name` is one only when nothing else is given."""
-    given = [name for name, value in (("phone", phone), ("chat_id", chat_id), ("jid", jid))
-             if value is not None]  # fmt: skip
-    if len(given) > 1 or not (given or chat_name is not None):
+    given = {"to": to, "phone": phone, "chat_id": chat_id, "jid": jid}
+    named = [name for name, value in given.items() if value is not None]
+    if len(named) > 1 or not (named or chat_name is not None):
         raise InvalidRequestError(
             "target",
-            "pass exactly one of phone, chat_id or jid (or chat_name alone)"
-            + (f" (got {', '.join(given)})" if given else ""),
+            "pass exactly one of phone, chat_id, jid or to (or chat_name alone)"
+            + (f" (got {', '.join(named)})" if named else ""),
         )
+    if to is not None:
+        if not isinstance(to, Target):
+            raise InvalidRequestError("to", f"must be a Target, not {type(to).__name__}")
+        return to
     if phone is not None:
         return Target.phone(phone)
     if chat_id is not None:
