@@ -131,12 +131,27 @@ async def test_lost_answers_are_reconciled_and_nobody_is_messaged_twice(
     assert [r.message_uid for r in report.results] == [m.uid for m in fake.sent]
 
 
-class RefusesSends(FakeTransport):
-    """Answers 503 to the chosen sends (numbered from 1) without handing them to the fake."""
+def refusal(status: int, error_code: str) -> httpx.Response:
+    return httpx.Response(
+        status, json={"status": "error", "message": "no", "error_code": error_code}
+    )
 
-    def __init__(self, fake: FakeTimelines, refuse: Callable[[int, str], bool]) -> None:
+
+class RefusesSends(FakeTransport):
+    """Answers the chosen sends (numbered from 1) without handing them to the fake.
+
+    The answer is a 503 unless given (a response, or an exception to raise).
+    """
+
+    def __init__(
+        self,
+        fake: FakeTimelines,
+        refuse: Callable[[int, str], bool],
+        answer: httpx.Response | Exception | None = None,
+    ) -> None:
         super().__init__(fake)
         self.refuse = refuse
+        self.answer = answer or refusal(503, "internal_error")
         self.sends = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -144,10 +159,9 @@ class RefusesSends(FakeTransport):
             self.sends += 1
             body = json.loads(request.content)
             if self.refuse(self.sends, body.get("phone", "")):
-                return httpx.Response(
-                    503,
-                    json={"status": "error", "message": "down", "error_code": "internal_error"},
-                )
+                if isinstance(self.answer, Exception):
+                    raise self.answer
+                return self.answer
         return await super().handle_async_request(request)
 
 
@@ -280,3 +294,124 @@ async def test_a_recipient_the_api_refuses_fails_and_the_campaign_goes_on(
     assert [r.outcome for r in report.results] == [Outcome.SENT, Outcome.FAILED, Outcome.SENT]
     assert "NotFoundError" in (report.results[1].reason or "")
     assert not report.ok
+
+
+#: Waits between sends again after a transient refusal, scaled down for tests.
+FAST = {"retry_base_delay": 0.001, "retry_max_delay": 0.01}
+
+
+def refuse_first(sends_each: dict[str, int]) -> Callable[[int, str], bool]:
+    """Refuse the first N sends to each of these phones."""
+    left = dict(sends_each)
+
+    def refuse(_: int, phone: str) -> bool:
+        if left.get(phone, 0) > 0:
+            left[phone] -= 1
+            return True
+        return False
+
+    return refuse
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        refusal(429, "rate_limit_exceeded"),
+        refusal(200, "temporarily_unavailable"),
+        httpx.ConnectError("refused"),
+    ],
+    ids=["429-beyond-retries", "200-status-error", "nothing-sent"],
+)
+async def test_a_transient_refusal_is_sent_again_later_in_the_same_run(
+    fake: FakeTimelines, tmp_path: Path, answer: httpx.Response | Exception
+) -> None:
+    path = customers_csv(tmp_path, 5)
+    refuse = refuse_first({phones(5)[1]: 1, phones(5)[3]: 2})
+    seen: list[CampaignProgress] = []
+    async with httpx.AsyncClient(transport=RefusesSends(fake, refuse, answer)) as http:
+        tl = fake.client(http_client=http, send_interval=SEND_INTERVAL, max_retries=0)
+        report = await campaign.run(tl, path, text=TEMPLATE, progress=seen.append, **FAST)
+
+    assert report.ok
+    assert report.stopped is None
+    assert per_recipient(fake) == Counter(phones(5))
+    assert [r.attempts for r in report.results] == [1, 2, 1, 3, 1]
+    assert max(p.retrying for p in seen) >= 1
+
+
+async def test_a_recipient_refused_for_a_transient_reason_every_time_fails_after_max_attempts(
+    fake: FakeTimelines, tmp_path: Path
+) -> None:
+    path = customers_csv(tmp_path, 3)
+    unlucky = phones(3)[1]
+    answer = refusal(200, "temporarily_unavailable")
+    transport = RefusesSends(fake, lambda _, phone: phone == unlucky, answer)
+    async with httpx.AsyncClient(transport=transport) as http:
+        tl = fake.client(http_client=http, send_interval=SEND_INTERVAL)
+        report = await campaign.run(tl, path, text=TEMPLATE, max_attempts=3, **FAST)
+
+    assert [m.recipient_phone for m in fake.sent] == [phones(3)[0], phones(3)[2]]
+    failed = report.results[1]
+    assert (failed.outcome, failed.attempts) == (Outcome.FAILED, 3)
+    assert "not sent after 3 tries" in (failed.reason or "")
+    assert report.stopped is None
+
+
+async def test_a_refusal_of_one_recipient_fails_it_and_the_run_goes_on(
+    fake: FakeTimelines, tmp_path: Path
+) -> None:
+    path = customers_csv(tmp_path, 3)
+    answer = refusal(400, "validation_error")
+    transport = RefusesSends(fake, lambda _, phone: phone == phones(3)[0], answer)
+    async with httpx.AsyncClient(transport=transport) as http:
+        tl = fake.client(http_client=http, send_interval=SEND_INTERVAL)
+        report = await campaign.run(tl, path, text=TEMPLATE, **FAST)
+
+    assert [r.outcome for r in report.results] == [Outcome.FAILED, Outcome.SENT, Outcome.SENT]
+    assert report.results[0].attempts == 1
+    assert report.stopped is None
+
+
+async def test_the_run_stops_after_a_row_of_failures_that_would_fail_every_send(
+    fake: FakeTimelines, tmp_path: Path
+) -> None:
+    path = customers_csv(tmp_path, campaign.BREAKER + 5)
+    answer = refusal(200, "temporarily_unavailable")
+    async with httpx.AsyncClient(transport=RefusesSends(fake, lambda *_: True, answer)) as http:
+        tl = fake.client(http_client=http, send_interval=SEND_INTERVAL)
+        report = await campaign.run(tl, path, text=TEMPLATE, max_attempts=10, **FAST)
+
+    assert fake.sent == []
+    assert report.stopped is not None
+    assert f"{campaign.BREAKER} sends in a row failed" in report.stopped
+    assert sum(r.attempts for r in report.results) == campaign.BREAKER
+    assert [r.outcome for r in report.results][-5:] == [Outcome.PENDING] * 5  # never tried
+
+
+async def test_a_campaign_resumed_after_a_lost_answer_on_a_two_number_workspace_sends_once(
+    fake: FakeTimelines, tmp_path: Path
+) -> None:
+    """Each contact has a chat on two numbers; the other one gets busier after the loss."""
+    default = fake.workspace.default_account()
+    other = next(a for a in fake.workspace.accounts if a.id != default.id)
+    for phone in phones(4):
+        fake.receive_message_from(phone, "hi", whatsapp_account_phone=other.phone)
+        fake.receive_message_from(phone, "hello", whatsapp_account_phone=default.phone)
+    path = customers_csv(tmp_path, 4)
+    async with httpx.AsyncClient(transport=DiesAfterTheKthSendIsAccepted(fake, 2)) as http:
+        dying = fake.client(http_client=http, send_interval=SEND_INTERVAL)
+        with pytest.raises(Crash):
+            await campaign.run(dying, path, text=TEMPLATE, settle=0)
+    lost = fake.sent[-1]
+    fake.advance(5)
+    busier = next(c for c in fake.chats_with(lost.recipient_phone) if c.id != lost.chat_id)
+    fake.receive_message(busier.id, "are you there?")
+    assert fake.chats_with(lost.recipient_phone)[0].id == busier.id
+
+    async with fake.client(send_interval=SEND_INTERVAL) as tl:
+        report = await campaign.run(tl, path, text=TEMPLATE, settle=0)
+
+    assert report.ok
+    assert per_recipient(fake) == Counter(phones(4))
+    assert report.results[1].reconciled
+    assert report.results[1].message_uid == lost.uid

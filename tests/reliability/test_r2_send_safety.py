@@ -113,7 +113,8 @@ async def send_once(
         return True
     outcomes["unknown"] += 1
     assert unknown.text == text
-    assert set(unknown.target) == set(target)
+    ((kind, value),) = target.items()
+    assert (unknown.target.kind, unknown.target.value) == (kind, value)
     found = await reconcile(tl, unknown)
     truth = went_out(fake, text)
     assert len(truth) <= 1, f"{text!r} went out {len(truth)} times"
@@ -164,8 +165,8 @@ async def run_until_done(
     for runs in range(1, 61):
         try:
             report = await campaign_module.run(
-                tl, rows, text=template, journal=journal,
-                settle=0.01, max_attempts=10, retry_failed=True,
+                tl, rows, text=template, journal=journal, settle=0.01, max_attempts=10,
+                retry_failed=True, retry_base_delay=0.005, retry_max_delay=0.3,
             )  # fmt: skip
         except InvalidRequestError:
             raise
@@ -190,14 +191,13 @@ async def test_campaign_sends_each_recipient_once(tmp_path: Path, wire: str) -> 
     by_chat = [{"chat_id": str(chat_id), "n": f"c{n}"} for n, chat_id in enumerate(chats)]
     by_phone = [{"phone": phone, "n": f"p{n}"} for n, phone in enumerate(phones)]
     results = []
-    total_runs = 0
+    runs: dict[str, int] = {}
     async with fake_client(fake, wire, max_retries=MAX_RETRIES, **FAST_RETRIES) as tl:
         for name, rows in (("chats", by_chat), ("phones", by_phone)):
-            report, runs = await run_until_done(
+            report, runs[name] = await run_until_done(
                 tl, rows, tmp_path / f"{name}.journal.sqlite", "R2 campaign message {n}"
             )
             results += list(report.results)
-            total_runs += runs
 
     texts = Counter(message.text for message in fake.sent)
     duplicates = {text: count for text, count in texts.items() if count > 1}
@@ -215,7 +215,9 @@ async def test_campaign_sends_each_recipient_once(tmp_path: Path, wire: str) -> 
         "R2 sends, campaign",
         sends=SENDS,
         faults=injected,
-        runs=total_runs,
+        runs=runs,
         reconciled=reconciled,
         duplicates=len(duplicates),
     )
+    # Transient errors are retried within the run: each campaign finishes in one.
+    assert runs == {"chats": 1, "phones": 1}

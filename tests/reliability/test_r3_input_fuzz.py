@@ -30,7 +30,9 @@ from hypothesis import strategies as st
 from timelines_async import (
     ConfigurationError,
     InvalidRequestError,
+    SendAttempt,
     SendOutcomeUnknown,
+    Target,
     TimelinesClient,
     TimelinesError,
 )
@@ -241,9 +243,8 @@ async def _reconcile(tl: TimelinesClient, kwargs: dict[str, Any]) -> object:
 
 
 def _unknown(chat_id: int) -> SendOutcomeUnknown:
-    return SendOutcomeUnknown(
-        target={"chat_id": chat_id}, text="hi", attempted_at=datetime.now(UTC), reason="test"
-    )
+    attempt = SendAttempt(target=Target.chat_id(chat_id), text="hi", attempted_at=datetime.now(UTC))
+    return SendOutcomeUnknown(attempt=attempt, reason="test")
 
 
 def _file_inputs(tmp: Path) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:

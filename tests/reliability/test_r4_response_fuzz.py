@@ -26,7 +26,13 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from timelines_async import SendOutcomeUnknown, TimelinesClient, TimelinesError
+from timelines_async import (
+    SendAttempt,
+    SendOutcomeUnknown,
+    Target,
+    TimelinesClient,
+    TimelinesError,
+)
 from timelines_async.testing import FakeTimelines
 from timelines_async.testing._app import FAKE_ORIGIN
 
@@ -309,17 +315,15 @@ async def _download(tl: TimelinesClient, tmp: Path) -> object:
 
 
 async def _reconcile(tl: TimelinesClient, tmp: Path) -> object:
-    error = SendOutcomeUnknown(
-        target={"phone": "+14155551234"}, text="r4", attempted_at=datetime.now(UTC), reason="r4"
+    attempt = SendAttempt(
+        target=Target.phone("+14155551234"), text="r4", attempted_at=datetime.now(UTC)
     )
-    return await tl.messages.reconcile(error)
+    return await tl.messages.reconcile(SendOutcomeUnknown(attempt=attempt, reason="r4"))
 
 
 async def _reconcile_chat(tl: TimelinesClient, tmp: Path) -> object:
-    error = SendOutcomeUnknown(
-        target={"chat_id": 7}, text="r4", attempted_at=datetime.now(UTC), reason="r4"
-    )
-    return await tl.messages.reconcile(error)
+    attempt = SendAttempt(target=Target.chat_id(7), text="r4", attempted_at=datetime.now(UTC))
+    return await tl.messages.reconcile(attempt)
 
 
 async def _list_many(tl: TimelinesClient, tmp: Path) -> object:

@@ -146,10 +146,10 @@ class Sender:
         for row in self._in_doubt:
             self._check_later(row, may_resend=row.position not in skipped)
         for row in self._fresh:
-            if self.stopped:
-                return
             if row.position not in skipped:
                 await self._run_due(wait=False)
+                if self.stopped:
+                    return
                 await self._attempt(row)
         await self._run_due(wait=True)
 
