@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from timelines_async.campaign import CampaignProgress
 from timelines_async.cli import main
+from timelines_async.cli.send_bulk import _doing, _time_left
 from timelines_async.testing import FakeTimelines, Faults, serve_http
 
 TOKEN = "campaign-token-4321"
@@ -280,3 +282,56 @@ def test_the_template_can_come_from_a_file(
 
     assert code == 0
     assert [m.text for m in fake.sent] == ["Hello Customer 0,\nyour order A-0 shipped."]
+
+
+def test_label_file_and_sending_number_reach_every_message(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = new_fake()
+    other = next(a for a in fake.workspace.accounts if a != fake.workspace.default_account())
+    pdf = tmp_path / "catalogue.pdf"
+    pdf.write_bytes(b"%PDF-1.4 catalogue")
+    path = customers_csv(tmp_path, 3)
+    with serve_http(fake) as base_url:
+        code = main(
+            ["send-bulk", str(path), "--text", TEMPLATE, "--base-url", base_url, *FAST,
+             "--label", "spring", "--file", str(pdf), "--from", other.phone]
+        )  # fmt: skip
+
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert [m.sender_phone for m in fake.sent] == [other.phone] * 3
+    assert len({m.file_uid for m in fake.sent}) == 1
+    assert all(m.has_attachment for m in fake.sent)
+    assert all("spring" in fake.chats[m.chat_id].labels for m in fake.sent)
+    uploads = [r for r in fake.requests if r.path.endswith("/files_upload")]
+    assert len(uploads) == 1
+    assert printed.count("Quota: 6 credits (3 messages with a file) to send") == 1
+
+
+def test_an_unknown_sending_number_is_one_line_and_nothing_is_sent(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = new_fake()
+    with serve_http(fake) as base_url:
+        code = main(
+            ["send-bulk", str(customers_csv(tmp_path, 2)), "--text", TEMPLATE,
+             "--base-url", base_url, *FAST, "--from", "+15550001111"]
+        )  # fmt: skip
+
+    assert code == 1
+    assert "not a WhatsApp number of this workspace" in capsys.readouterr().err
+    assert fake.sent == []
+
+
+def test_the_progress_says_what_it_waits_for_and_the_time_left_counts_the_settle_wait() -> None:
+    waiting = CampaignProgress(done=3, total=5, last=None, in_doubt=2, waiting=48, checks_due_in=48)
+    sending = CampaignProgress(done=0, total=5, last=None, in_doubt=1, checks_due_in=59.2)
+    retrying = CampaignProgress(done=0, total=5, last=None, retrying=3, waiting=12)
+
+    assert _doing(waiting) == "checking 2 sends in doubt in 48 s"
+    assert _doing(retrying) == "retrying 3 in 12 s"
+    assert _doing(sending) == "sending (1 to check)"
+    assert _time_left(waiting, 2.0) == "0:48 left"
+    assert _time_left(sending, 2.0) == "1:00 left"  # the settle wait, not 4 sends x 2 s
+    assert _time_left(CampaignProgress(done=0, total=100, last=None), 2.0) == "3:20 left"

@@ -83,12 +83,19 @@ async def test_progress_reports_every_outcome_against_the_total(
     fake: FakeTimelines, tmp_path: Path
 ) -> None:
     path = customers_csv(tmp_path, 3)
-    seen: list[CampaignProgress] = []
+    seen: list[tuple[CampaignProgress, int]] = []
     async with fake.client(send_interval=SEND_INTERVAL) as tl:
-        await campaign.run(tl, path, text=TEMPLATE, progress=seen.append)
+        await campaign.run(
+            tl, path, text=TEMPLATE, progress=lambda p: seen.append((p, len(fake.sent)))
+        )
 
-    assert [(p.done, p.total) for p in seen] == [(0, 3), (1, 3), (2, 3), (3, 3)]
-    assert [p.last.line for p in seen if p.last is not None] == [2, 3, 4]
+    assert [(p.done, p.total) for p, _ in seen] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert [p.last.line for p, _ in seen if p.last is not None] == [2, 3, 4]
+    # The first call comes before any send, with the quota check (the CLI prints it then).
+    first, sent_by_then = seen[0]
+    assert sent_by_then == 0
+    assert first.quota is not None
+    assert (first.quota.needed, first.quota.fits) == (3, True)
 
 
 async def test_a_list_of_recipients_needs_a_journal_path(

@@ -99,6 +99,10 @@ class CampaignProgress:
     retrying: int = 0
     #: Seconds until the next of those is due, when the run is waiting for it; else None.
     waiting: float | None = None
+    #: Seconds until the last send in doubt can be checked (the settle wait); None if none.
+    checks_due_in: float | None = None
+    #: The quota check made before the first send.
+    quota: QuotaCheck | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -105,6 +105,7 @@ async def _prepare(
         fresh=fresh,
         done=done,
         total=len(rows) - len(skipped),
+        quota=quota,
         progress=progress,
     )
     return sender, quota, skipped

@@ -48,7 +48,7 @@ from .._exceptions import (
 )
 from .._retry import backoff_delay
 from ._journal import Journal, JournalRow
-from ._report import CampaignProgress, RecipientResult, result_of
+from ._report import CampaignProgress, QuotaCheck, RecipientResult, result_of
 
 __all__ = ["BREAKER", "Extras", "Pacing", "ProgressCallback", "Sender"]
 
@@ -119,6 +119,7 @@ class Sender:
         fresh: list[JournalRow],
         done: int,
         total: int,
+        quota: QuotaCheck | None,
         progress: ProgressCallback | None,
     ) -> None:
         self._client = client
@@ -128,6 +129,7 @@ class Sender:
         self._extras = extras
         self._pacing = pacing
         self._progress = progress
+        self._quota = quota
         self._done = done
         self._total = total
         self._queue: list[tuple[float, int, int, _Due, bool]] = []
@@ -272,17 +274,24 @@ class Sender:
     def _tell(self, last: RecipientResult | None, *, waiting: float | None = None) -> None:
         if self._progress is None:
             return
-        in_doubt = sum(1 for entry in self._queue if entry[3] is _Due.CHECK)
+        checks = [due for due, _, _, what, _ in self._queue if what is _Due.CHECK]
+        now = self._pacing.clock()
         self._progress(
             CampaignProgress(
                 done=self._done,
                 total=self._total,
                 last=last,
-                in_doubt=in_doubt,
-                retrying=len(self._queue) - in_doubt,
-                waiting=None if waiting is None else math.ceil(waiting * 10) / 10,
+                in_doubt=len(checks),
+                retrying=len(self._queue) - len(checks),
+                waiting=None if waiting is None else _tenths(waiting),
+                checks_due_in=_tenths(max(max(checks) - now, 0.0)) if checks else None,
+                quota=self._quota,
             )
         )
+
+
+def _tenths(seconds: float) -> float:
+    return math.ceil(seconds * 10) / 10
 
 
 def _age(attempted_at: datetime) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -23,12 +24,11 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
 from .. import campaign
-from .._client import TimelinesClient
-from ..campaign import CampaignProgress, CampaignReport, InvalidRowsError, Outcome
+from .._client import DEFAULT_SEND_INTERVAL, TimelinesClient
+from ..campaign import CampaignProgress, CampaignReport, InvalidRowsError, Outcome, QuotaCheck
 from ._common import add_client_options, non_negative, positive_int
 
 __all__ = ["register"]
@@ -65,6 +65,19 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         type=Path,
         help="journal file (default FILE.csv.journal.sqlite)",
+    )
+    parser.add_argument("--label", metavar="NAME", help="label each chat as its message goes out")
+    parser.add_argument(
+        "--file",
+        metavar="PATH",
+        type=Path,
+        help="attach this file to every message (uploaded once; 2 credits a message)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="whatsapp_account_phone",
+        metavar="PHONE",
+        help="send from this WhatsApp number of the workspace (phone rows only)",
     )
     parser.add_argument(
         "--dry-run",
@@ -121,13 +134,17 @@ async def run(args: argparse.Namespace) -> int:
         return 1
     client = _client(args)
     console = Console(stderr=True)
+    interval = args.send_interval if args.send_interval is not None else DEFAULT_SEND_INTERVAL
     try:
-        with _progress(console, enabled=not args.dry_run) as progress:
+        with _progress(console, enabled=not args.dry_run, interval=interval) as progress:
             report = await campaign.run(
                 client,
                 args.csv,
                 text=template,
                 journal=args.journal,
+                label=args.label,
+                file=args.file,
+                whatsapp_account_phone=args.whatsapp_account_phone,
                 dry_run=args.dry_run,
                 send_what_fits=args.send_what_fits,
                 skip_invalid=args.skip_invalid,
@@ -187,29 +204,72 @@ def _client(args: argparse.Namespace) -> TimelinesClient | None:
 
 
 @contextlib.contextmanager
-def _progress(console: Console, *, enabled: bool) -> Iterator[campaign.ProgressCallback | None]:
-    """A bar with the time left, on a terminal; nothing otherwise."""
-    if not enabled or not console.is_terminal:
+def _progress(
+    console: Console, *, enabled: bool, interval: float
+) -> Iterator[campaign.ProgressCallback | None]:
+    """The quota line before the first send; on a terminal, a bar with the time left."""
+    if not enabled:
         yield None
+        return
+    if not console.is_terminal:
+        yield _QuotaLine()
         return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[left]}"),
     )
     with Progress(*columns, console=console) as bars:
-        task = bars.add_task("sending", total=None)
+        task = bars.add_task("sending", total=None, left="")
+        quota_line = _QuotaLine()
 
         def update(progress: CampaignProgress) -> None:
-            doubt = f" ({progress.in_doubt} to check)" if progress.in_doubt else ""
+            quota_line(progress)
             bars.update(
-                task, completed=progress.done, total=progress.total, description="sending" + doubt
+                task,
+                completed=progress.done,
+                total=progress.total,
+                description=_doing(progress),
+                left=_time_left(progress, interval),
             )
 
         yield update
+
+
+class _QuotaLine:
+    """Prints the quota check once, when the campaign starts (before the first send)."""
+
+    def __init__(self) -> None:
+        self.printed = False
+
+    def __call__(self, progress: CampaignProgress) -> None:
+        if not self.printed and progress.quota is not None:
+            self.printed = True
+            line = _quota_line(progress.quota, dry_run=False)
+            if line:
+                print(line, flush=True)
+
+
+def _doing(progress: CampaignProgress) -> str:
+    """What the run is doing: sending, or waiting for sends in doubt or to retry."""
+    if progress.waiting is not None and progress.in_doubt:
+        count = progress.in_doubt
+        return (
+            f"checking {count} send{'s' if count != 1 else ''} in doubt in {progress.waiting:.0f} s"
+        )
+    if progress.waiting is not None and progress.retrying:
+        return f"retrying {progress.retrying} in {progress.waiting:.0f} s"
+    return "sending" + (f" ({progress.in_doubt} to check)" if progress.in_doubt else "")
+
+
+def _time_left(progress: CampaignProgress, interval: float) -> str:
+    """The sends still to make, spaced by `interval`, and the settle wait of those in doubt."""
+    sends = max(progress.total - progress.done - progress.in_doubt, 0) * interval
+    seconds = math.ceil(max(sends, progress.checks_due_in or 0.0))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}:{seconds:02d} left"
 
 
 def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
@@ -227,19 +287,10 @@ def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
         for result in [r for r in report.results if r.outcome is Outcome.PENDING][:3]:
             to = result.phone if result.phone is not None else f"chat {result.chat_id}"
             print(f"  line {result.line} -> {to}: {result.text!r}")
-    quota = report.quota
-    if quota is not None and quota.needed:
-        if quota.remaining is None:
-            print(f"Quota: {_messages(quota.needed)} to send; the API reports no messaging quota.")
-        else:
-            skipped = counts[Outcome.SKIPPED_QUOTA]
-            if quota.fits:
-                verdict = "enough"
-            elif report.dry_run:
-                verdict = f"not enough (--send-what-fits would send {quota.remaining})"
-            else:
-                verdict = f"not enough, {skipped} skipped"
-            print(f"Quota: {_messages(quota.needed)} to send, {quota.remaining} left: {verdict}.")
+    if report.dry_run and report.quota is not None:
+        line = _quota_line(report.quota, dry_run=True)
+        if line:
+            print(line)
     elif report.dry_run and not quota_checked:
         print("Quota: not checked (no TIMELINES_API_TOKEN).")
     for result in report.results:
@@ -248,6 +299,26 @@ def _print_report(report: CampaignReport, *, quota_checked: bool) -> None:
     print(f"{'Would send' if report.dry_run else 'Done'}: {report.summary()}.")
     if report.journal is not None and not report.dry_run:
         print(f"Journal: {report.journal}")
+
+
+def _quota_line(quota: QuotaCheck, *, dry_run: bool) -> str | None:
+    """What the campaign needs against what the workspace has left (None: nothing to send)."""
+    if not quota.needed:
+        return None
+    messages = quota.needed // quota.per_message
+    what = _messages(messages)
+    if quota.per_message > 1:
+        what = f"{quota.needed} credits ({what} with a file)"
+    if quota.remaining is None:
+        return f"Quota: {what} to send; the API reports no messaging quota."
+    fit = quota.messages_that_fit or 0
+    if quota.fits:
+        verdict = "enough"
+    elif dry_run:
+        verdict = f"not enough (--send-what-fits would send {fit})"
+    else:
+        verdict = f"not enough, {messages - fit} skipped"
+    return f"Quota: {what} to send, {quota.remaining} left: {verdict}."
 
 
 def _messages(count: int) -> str:
