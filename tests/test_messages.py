@@ -17,6 +17,7 @@ from timelines_async import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    InvalidRequestError,
     Message,
     NotFoundError,
     PermissionDeniedError,
@@ -587,3 +588,77 @@ async def test_a_send_throttled_every_time_gives_up_after_max_retries_with_rate_
         await messages.send(phone=PHONE, text="hi")
     assert route.call_count == 3
     assert len(sleep.delays) == 2
+
+
+# --- send parameters ----------------------------------------------------------------------------
+
+
+async def test_a_send_can_carry_an_attachment_template_and_name_the_chat_it_creates() -> None:
+    mock = router()
+    route = mock.post("/messages").mock(side_effect=httpx.ReadTimeout("lost"))
+    _, _, messages = resources(make_core(mock))
+    with pytest.raises(SendOutcomeUnknown) as info:
+        await messages.send(
+            phone=PHONE,
+            chat_name="Ann (web shop)",
+            attachment_template_id=12,
+            whatsapp_account_phone="+1 415 555 0000",
+        )
+    body = json.loads(route.calls.last.request.content)
+    assert body == {
+        "attachment_template_id": 12,
+        "chat_name": "Ann (web shop)",
+        "whatsapp_account_phone": "+14155550000",
+        "phone": PHONE,
+    }
+    attempt = info.value.attempt
+    assert (attempt.target, attempt.whatsapp_account_phone) == (Target.phone(PHONE), "+14155550000")
+    assert attempt.attachment
+    assert "from +14155550000" in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "twelve", True, 1.5])
+async def test_a_bad_attachment_template_id_is_refused(bad: object) -> None:
+    mock = router()
+    route = mock.post("/chats/42/messages")
+    _, _, messages = resources(make_core(mock))
+    with pytest.raises(InvalidRequestError, match="attachment_template_id"):
+        await messages.send(chat_id=42, attachment_template_id=bad)  # type: ignore[arg-type]
+    assert route.call_count == 0
+
+
+async def test_a_send_to_a_target_value_goes_where_it_names() -> None:
+    mock = router()
+    route = mock.post("/chats/42/messages").mock(return_value=ok({"message_uid": "u-1"}))
+    _, _, messages = resources(make_core(mock))
+    await messages.send(to=Target.chat_id(42), text="hi", chat_name="Team")
+    assert json.loads(route.calls.last.request.content) == {"text": "hi", "chat_name": "Team"}
+    with pytest.raises(InvalidRequestError, match="to: must be a Target"):
+        await messages.send(to={"chat_id": 42}, text="hi")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="exactly one"):
+        await messages.send(to=Target.chat_id(42), phone=PHONE, text="hi")
+
+
+async def test_send_voice_names_the_part_like_send_file() -> None:
+    mock = router()
+    route = mock.post("/chats/42/voice_message").mock(return_value=ok({"message_uid": "u-1"}))
+    _, _, messages = resources(make_core(mock))
+    await messages.send_voice(42, b"ID3 voice", filename="note.mp3", content_type="audio/mpeg")
+    content = route.calls.last.request.content
+    assert b'filename="note.mp3"' in content
+    assert b"Content-Type: audio/mpeg" in content
+
+
+@pytest.mark.parametrize(
+    "value",
+    [datetime(2026, 1, 1, 12, 0), datetime(2026, 1, 1).date()],
+    ids=["naive-datetime", "bare-date"],
+)
+@pytest.mark.parametrize("field", ["after", "before"])
+async def test_history_bounds_need_an_aware_datetime(field: str, value: object) -> None:
+    mock = router()
+    route = mock.get("/chats/7/messages")
+    _, _, messages = resources(make_core(mock))
+    with pytest.raises(InvalidRequestError, match=f"{field}: .*aware datetime"):
+        messages.list(7, **{field: value})  # type: ignore[arg-type]
+    assert route.call_count == 0

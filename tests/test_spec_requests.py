@@ -155,7 +155,7 @@ CASES = [
                 CHAT_ID,
                 from_me=True,
                 after="2024-01-17 10:35",
-                before=date(2024, 1, 19),
+                before=datetime(2024, 1, 19, tzinfo=UTC),
                 order="asc",
                 after_message=UID,
                 before_message="d8cc5a02-b676-4956-8710-3ee56330f356",

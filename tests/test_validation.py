@@ -51,9 +51,9 @@ BAD_INPUT: list[Any] = [
         id="send-two-targets",
     ),
     pytest.param(
-        lambda c, lb, m: m.send(jid="x@s.whatsapp.net", chat_name="Bob", text="hi"),
+        lambda c, lb, m: m.send(jid="x@s.whatsapp.net", chat_id=1, text="hi"),
         "target",
-        id="send-jid-and-chat-name",
+        id="send-jid-and-chat-id",
     ),
     pytest.param(lambda c, lb, m: m.send(chat_id=1), "text", id="send-no-text-no-file"),
     pytest.param(lambda c, lb, m: m.send(chat_id=1, text="x" * 2001), "text", id="text-2001"),
@@ -196,7 +196,7 @@ async def test_bad_input_is_refused_before_any_request(call: Case, field: str) -
     ("phone", "sent"),
     [
         ("+1 415 555 1234", "+14155551234"),
-        ("14155551234", "14155551234"),
+        ("14155551234", "+14155551234"),  # one spelling per number, as the spec shows it
         ("+44 (20) 7946.0958", "+442079460958"),
         ("+972-50-111-1111", "+972501111111"),
         ("+1\u00a0415\u2009555 1234", "+14155551234"),  # no-break and thin spaces

@@ -154,11 +154,10 @@ class Messages:
                 DeprecationWarning,
                 stacklevel=2,
             )
-        sender = body.get("whatsapp_account_phone")
         attempt = functools.partial(
             SendAttempt,
             target=target,
-            whatsapp_account_phone=None if sender is None else "+" + sender.removeprefix("+"),
+            whatsapp_account_phone=body.get("whatsapp_account_phone"),
             text=text,
             file_uid=file_uid,
             attachment=file_uid is not None or attachment_template_id is not None,
@@ -345,8 +344,6 @@ def _send_body(
     if text is None and file_uid is None and attachment_template_id is None:
         raise InvalidRequestError("text", "pass text, file_uid, attachment_template_id or some")
     body: dict[str, Any] = {}
-    if target.kind is not TargetKind.CHAT_ID:
-        body[target.kind.value] = target.value
     if text is not None:
         body["text"] = check_text("text", text, max_length=MAX_TEXT, allow_empty=False)
     if file_uid is not None:
@@ -369,9 +366,10 @@ def _send_body(
                 "whatsapp_account_phone",
                 "only applies to sends by phone or jid (a chat always sends from its own account)",
             )
-        body["whatsapp_account_phone"] = check_phone(
-            "whatsapp_account_phone", whatsapp_account_phone
-        )
+        number = check_phone("whatsapp_account_phone", whatsapp_account_phone)
+        body["whatsapp_account_phone"] = "+" + number.removeprefix("+")
+    if target.kind is not TargetKind.CHAT_ID:
+        body[target.kind.value] = target.value
     return body
 
 
