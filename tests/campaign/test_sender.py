@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import anyio
 import httpx
@@ -296,8 +297,13 @@ async def test_a_recipient_the_api_refuses_fails_and_the_campaign_goes_on(
     assert not report.ok
 
 
-#: Waits between sends again after a transient refusal, scaled down for tests.
-FAST = {"retry_base_delay": 0.001, "retry_max_delay": 0.01}
+class Waits(TypedDict):
+    retry_base_delay: float
+    retry_max_delay: float
+
+
+#: Waits before sending again after a transient refusal, scaled down for tests.
+FAST: Waits = {"retry_base_delay": 0.001, "retry_max_delay": 0.01}
 
 
 def refuse_first(sends_each: dict[str, int]) -> Callable[[int, str], bool]:

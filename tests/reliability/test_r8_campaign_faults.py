@@ -46,7 +46,8 @@ async def test_a_campaign_rides_out_transient_faults_in_one_run(tmp_path: Path, 
     texts = Counter(message.text for message in fake.sent)
     record(
         "R8 campaign under transient faults",
-        runs=1,
+        campaigns=1,
+        runs=1,  # each campaign's one and only run
         recipients=RECIPIENTS,
         faults=Counter(fake.faults_injected),
         ok=int(report.ok),

@@ -89,7 +89,7 @@ async def _prepare(
     rows = journal.rows()
     in_doubt = [row for row in rows if row.state in (State.SENDING, State.UNKNOWN)]
     fresh = [row for row in rows if _to_send(row, retry_failed=retry_failed)]
-    quota, skipped = await _check_api(client, plan, in_doubt + fresh, send_what_fits)
+    quota, skipped = await _check_api(client, plan, pacing, in_doubt + fresh, send_what_fits)
     extras = Extras(
         label=plan.settings.label,
         file_uid=await _upload_once(client, journal, plan.settings),
@@ -132,11 +132,17 @@ def _to_send(row: JournalRow, *, retry_failed: bool) -> bool:
 
 
 async def _check_api(
-    client: TimelinesClient, plan: Plan, todo: list[JournalRow], send_what_fits: bool
+    client: TimelinesClient,
+    plan: Plan,
+    pacing: Pacing,
+    todo: list[JournalRow],
+    send_what_fits: bool,
 ) -> tuple[QuotaCheck, set[int]]:
     """The sending number and the quota, before any send; the recipients the quota leaves out."""
-    await check_sending_number(client, plan.settings.whatsapp_account_phone)
-    quota = await check_quota(client, len(todo), per_message=plan.settings.credits_per_message)
+    sender = plan.settings.whatsapp_account_phone
+    await pacing.patiently(lambda: check_sending_number(client, sender))
+    per_message = plan.settings.credits_per_message
+    quota = await pacing.patiently(lambda: check_quota(client, len(todo), per_message=per_message))
     fit = quota.messages_that_fit
     if fit is None or quota.fits:
         return quota, set()

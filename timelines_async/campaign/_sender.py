@@ -29,12 +29,14 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
+from typing import TypeVar
 
 import anyio
 import attrs
 
 from .._client import TimelinesClient
 from .._exceptions import (
+    APIError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -43,8 +45,12 @@ from .._exceptions import (
     PayloadTooLargeError,
     PermissionDeniedError,
     QuotaExceededError,
+    RateLimitError,
     SendOutcomeUnknown,
+    ServerError,
     TimelinesError,
+    TransportError,
+    UnexpectedResponseError,
 )
 from .._retry import backoff_delay
 from ._journal import Journal, JournalRow
@@ -53,6 +59,8 @@ from ._report import CampaignProgress, QuotaCheck, RecipientResult, result_of
 __all__ = ["BREAKER", "Extras", "Pacing", "ProgressCallback", "Sender"]
 
 logger = logging.getLogger("timelines_async.campaign")
+
+T = TypeVar("T")
 
 ProgressCallback = Callable[[CampaignProgress], None]
 
@@ -68,6 +76,8 @@ _RECIPIENT_ERRORS = (
     PayloadTooLargeError,
     InvalidRequestError,
 )
+#: Failures of the API itself, not refusals: a read that meets one is asked again.
+_API_FAILURES = (TransportError, RateLimitError, ServerError, UnexpectedResponseError)
 #: Errors that every following send would meet too: the run stops.
 _FATAL_ERRORS = (AuthenticationError, PermissionDeniedError, QuotaExceededError)
 
@@ -84,10 +94,25 @@ class Pacing:
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     clock: Callable[[], float] = time.monotonic
 
+    async def patiently(self, read: Callable[[], Awaitable[T]]) -> T:
+        """A read made before the first send, tried again while the API fails transiently."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return await read()
+            except TimelinesError as exc:
+                if tries >= self.max_attempts or not _api_failed(exc):
+                    raise
+            await self.sleep(self.retry_wait(tries))
+
     def retry_wait(self, refusals: int) -> float:
         """Full jitter over a doubling window: seconds at first, up to `retry_max_delay`."""
         return backoff_delay(
-            refusals - 1, base=self.retry_base_delay, cap=self.retry_max_delay, rng=self.rng
+            refusals - 1,
+            retry_base_delay=self.retry_base_delay,
+            retry_max_delay=self.retry_max_delay,
+            rng=self.rng,
         )
 
 
@@ -292,6 +317,11 @@ class Sender:
 
 def _tenths(seconds: float) -> float:
     return math.ceil(seconds * 10) / 10
+
+
+def _api_failed(exc: TimelinesError) -> bool:
+    """Whether the API failed rather than refused (an error code we do not know counts)."""
+    return type(exc) is APIError or isinstance(exc, _API_FAILURES)
 
 
 def _age(attempted_at: datetime) -> float:
