@@ -41,18 +41,31 @@ attempted under the journal: then it is simply started afresh). Two runs cannot
 use one journal at once (`JournalBusyError`; a lock released by the OS even on
 SIGKILL; not enforced on Windows).
 
+**What every message carries.** `label=` labels each chat as its message goes
+out; `file=` (a path) is uploaded once, before the first send, and its uid goes
+with every message (a message with text and a file costs two credits);
+`whatsapp_account_phone=` sends from that number of the workspace (phone rows
+only), checked against `tl.whatsapp_accounts.list()` before any send. The
+journal records all three; a resume that changes one is a `JournalMismatchError`.
+
 **Sending.** One sender, in CSV order, spaced by the client's `send_interval`.
 A send is never retried once the API may have taken it. A recipient the API
-refuses (400, 404, 409, 413) is `failed` and the campaign goes on; an error
-that would fail every send (authentication, permission, quota, rate limit, the
-network) stops the run, and that recipient stays `pending`.
+refuses (400, 404, 409, 413) is `failed` and the campaign goes on. A transient
+refusal, where provably nothing was sent (a 429 beyond the client's retries, a
+connection that never carried the request, a 2xx `"status": "error"` that
+refuses nobody in particular), is sent again later in the same run, after a
+jittered wait growing from `retry_base_delay` to `retry_max_delay`; meanwhile
+the others go on. A recipient gets at most `max_attempts` sends in one run. An
+error that would fail every send (authentication, permission, quota) stops the
+run, as do `BREAKER` failed sends in a row; the rest stays `pending`.
 
 **Unknown outcomes and resuming.** A send whose outcome is unknown (timeout,
 5xx, lost answer) is journaled as `unknown` and nothing more is sent to that
 recipient until it is reconciled: the chat's outgoing messages since the
-attempt are searched for the exact text (`tl.messages.reconcile`). Found: the
-recipient is `sent` with that message's uid. Not found: it did not go out, and
-it is sent again (at most `max_attempts` sends in all). A run started after a
+attempt are searched for the exact text: the journal rebuilds the attempt as a
+`SendAttempt` and `tl.messages.reconcile` looks in every chat it may have gone
+to. Found: the recipient is `sent` with that message's uid. Not found: it did
+not go out, and it is sent again (within `max_attempts`). A run started after a
 crash (even SIGKILL between the journal write and the request) finds rows left
 in `sending` or `unknown` and reconciles them the same way before sending
 anything else to those recipients; `sent` rows are skipped.
@@ -70,8 +83,9 @@ journal (read-only), checks the quota when a client is given, and sends and
 writes nothing; the report lists each recipient as it would go (`pending`,
 `skipped_quota`, or already `sent`).
 
-`progress` is called with a `CampaignProgress` (done, total, last result) at
-the start and whenever a recipient's outcome changes. Interrupting the run
+`progress` is called with a `CampaignProgress` (done, total, last result, the
+quota check, recipients in doubt or waiting to be retried, and how long the run
+waits) at the start, whenever a recipient's outcome changes, and before a wait. Interrupting the run
 (cancellation, Ctrl-C) leaves the recipient being sent to as `unknown`: the
 next run reconciles it.
 """

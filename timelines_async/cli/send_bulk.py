@@ -154,14 +154,7 @@ async def run(args: argparse.Namespace) -> int:
                 progress=progress,
             )
     except InvalidRowsError as exc:
-        count = len(exc.problems)
-        print(
-            f"{PROG}: error: {exc.field}: {count} invalid row{'s' if count != 1 else ''}, "
-            "nothing was sent:",
-            file=sys.stderr,
-        )
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_invalid_rows(exc)
         return 1
     finally:
         if client is not None:
@@ -178,6 +171,17 @@ async def run(args: argparse.Namespace) -> int:
             return 1
         print(f"Report: {written}")
     return _exit_status(report)
+
+
+def _print_invalid_rows(exc: InvalidRowsError) -> None:
+    count = len(exc.problems)
+    print(
+        f"{PROG}: error: {exc.field}: {count} invalid row{'s' if count != 1 else ''}, "
+        "nothing was sent:",
+        file=sys.stderr,
+    )
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
 
 
 def _template(args: argparse.Namespace) -> str | None:

@@ -148,20 +148,8 @@ class Messages:
             chat_name=None if target.kind is TargetKind.CHAT_NAME else chat_name,
         )  # fmt: skip
         if target.kind is TargetKind.CHAT_NAME:
-            warnings.warn(
-                "sending by chat_name uses POST /messages/to_chat_name, which the TimelinesAI "
-                "API deprecated in 2026-02 and will remove; send by chat_id, phone or jid instead",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-        attempt = functools.partial(
-            SendAttempt,
-            target=target,
-            whatsapp_account_phone=body.get("whatsapp_account_phone"),
-            text=text,
-            file_uid=file_uid,
-            attachment=file_uid is not None or attachment_template_id is not None,
-        )
+            _warn_send_by_chat_name()
+        attempt = _attempt_of_body(target, body)
         path = _SEND_PATHS[target.kind].format(target.value)
         return await self._send(_Call("POST", path, json=body, kind=RequestKind.SEND), attempt)
 
@@ -371,6 +359,27 @@ def _send_body(
     if target.kind is not TargetKind.CHAT_ID:
         body[target.kind.value] = target.value
     return body
+
+
+def _warn_send_by_chat_name() -> None:
+    warnings.warn(
+        "sending by chat_name uses POST /messages/to_chat_name, which the TimelinesAI "
+        "API deprecated in 2026-02 and will remove; send by chat_id, phone or jid instead",
+        DeprecationWarning,
+        stacklevel=3,  # the line that called `send`
+    )
+
+
+def _attempt_of_body(target: Target, body: dict[str, Any]) -> Callable[..., SendAttempt]:
+    """The `SendAttempt` of a send with this body, all but the time it leaves."""
+    return functools.partial(
+        SendAttempt,
+        target=target,
+        whatsapp_account_phone=body.get("whatsapp_account_phone"),
+        text=body.get("text"),
+        file_uid=body.get("file_uid"),
+        attachment="file_uid" in body or "attachment_template_id" in body,
+    )
 
 
 def _attempt_of(sent: object) -> SendAttempt:
