@@ -24,7 +24,6 @@ import heapq
 import itertools
 import logging
 import math
-import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -90,9 +89,6 @@ class Pacing:
     max_attempts: int
     retry_base_delay: float
     retry_max_delay: float
-    rng: random.Random | None = None
-    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
-    clock: Callable[[], float] = time.monotonic
 
     async def patiently(self, read: Callable[[], Awaitable[T]]) -> T:
         """A read made before the first send, tried again while the API fails transiently."""
@@ -104,7 +100,7 @@ class Pacing:
             except TimelinesError as exc:
                 if tries >= self.max_attempts or not _api_failed(exc):
                     raise
-            await self.sleep(self.retry_wait(tries))
+            await anyio.sleep(self.retry_wait(tries))
 
     def retry_wait(self, refusals: int) -> float:
         """Full jitter over a doubling window: seconds at first, up to `retry_max_delay`."""
@@ -112,7 +108,6 @@ class Pacing:
             refusals - 1,
             retry_base_delay=self.retry_base_delay,
             retry_max_delay=self.retry_max_delay,
-            rng=self.rng,
         )
 
 
@@ -184,12 +179,12 @@ class Sender:
         """Handle the queued recipients that are due; with `wait`, every one of them."""
         while self._queue and not self.stopped:
             due, _, position, what, may_resend = self._queue[0]
-            delay = due - self._pacing.clock()
+            delay = due - time.monotonic()
             if delay > 0:
                 if not wait:
                     return
                 self._tell(None, waiting=delay)
-                await self._pacing.sleep(delay)
+                await anyio.sleep(delay)
             heapq.heappop(self._queue)
             row = self._journal.row(position)
             await (self._check(row, may_resend) if what is _Due.CHECK else self._attempt(row))
@@ -243,7 +238,7 @@ class Sender:
             wait = self._pacing.retry_wait(self._tries[position])
             logger.info("line %d: %s; trying again in %.1f s", row.line, _reason(exc), wait)
             self._journal.mark_pending(position, _reason(exc))
-            self._queue_up(self._pacing.clock() + wait, position, _Due.RETRY)
+            self._queue_up(time.monotonic() + wait, position, _Due.RETRY)
             self._emit(position)
         self._failed_again(exc)
 
@@ -262,7 +257,7 @@ class Sender:
             self._lookups[position] = self._lookups.get(position, 0) + 1
             if self._lookups[position] < self._pacing.max_attempts:  # else the next run asks
                 wait = self._pacing.retry_wait(self._lookups[position])
-                self._queue_up(self._pacing.clock() + wait, position, _Due.CHECK, may_resend)
+                self._queue_up(time.monotonic() + wait, position, _Due.CHECK, may_resend)
             self._emit(position)
             return
         if found is not None:
@@ -285,7 +280,7 @@ class Sender:
         """Queue an in-doubt send for when "not in the chat" can be trusted."""
         age = 0.0 if row.attempted_at is None else _age(row.attempted_at)
         delay = max(self._pacing.settle - age, 0.0)
-        self._queue_up(self._pacing.clock() + delay, row.position, _Due.CHECK, may_resend)
+        self._queue_up(time.monotonic() + delay, row.position, _Due.CHECK, may_resend)
 
     def _queue_up(self, due: float, position: int, what: _Due, may_resend: bool = True) -> None:
         heapq.heappush(self._queue, (due, next(self._order), position, what, may_resend))
@@ -300,7 +295,7 @@ class Sender:
         if self._progress is None:
             return
         checks = [due for due, _, _, what, _ in self._queue if what is _Due.CHECK]
-        now = self._pacing.clock()
+        now = time.monotonic()
         self._progress(
             CampaignProgress(
                 done=self._done,
