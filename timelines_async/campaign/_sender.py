@@ -40,6 +40,7 @@ from .._exceptions import (
     BadRequestError,
     ConflictError,
     InvalidRequestError,
+    MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -50,6 +51,7 @@ from .._exceptions import (
     TimelinesError,
     TransportError,
     UnexpectedResponseError,
+    UnprocessableEntityError,
 )
 from .._retry import backoff_delay
 from ._journal import Journal, JournalRow
@@ -73,12 +75,18 @@ _RECIPIENT_ERRORS = (
     NotFoundError,
     ConflictError,
     PayloadTooLargeError,
+    UnprocessableEntityError,
     InvalidRequestError,
 )
 #: Failures of the API itself, not refusals: a read that meets one is asked again.
 _API_FAILURES = (TransportError, RateLimitError, ServerError, UnexpectedResponseError)
 #: Errors that every following send would meet too: the run stops.
-_FATAL_ERRORS = (AuthenticationError, PermissionDeniedError, QuotaExceededError)
+_FATAL_ERRORS = (
+    AuthenticationError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    MethodNotAllowedError,
+)
 
 
 @attrs.frozen(kw_only=True)
