@@ -27,7 +27,8 @@ from rich.progress import (
 )
 
 from .. import campaign
-from .._client import DEFAULT_SEND_INTERVAL, TimelinesClient
+from .._client import TimelinesClient
+from .._options import DEFAULT_SEND_INTERVAL
 from ..campaign import CampaignProgress, CampaignReport, InvalidRowsError, Outcome, QuotaCheck
 from ._common import add_client_options, non_negative, positive_int
 
