@@ -44,6 +44,8 @@ _DEDUP_WINDOW = 500
 
 
 class Messages:
+    """`tl.messages`: read histories, send, and find out what an unknown send did."""
+
     def __init__(self, http: HTTPCore, chats: Chats) -> None:
         self._http = http
         self._chats = chats
@@ -61,9 +63,23 @@ class Messages:
     ) -> Pager[Message]:
         """A chat's messages (notes and calls included), newest first unless `order="asc"`.
 
-        `after`/`before` bound the time (inclusive); `after_message`/
-        `before_message` start after or before a message uid (exclusive).
         Pages follow each other by cursor.
+
+        Args:
+            chat_id: The chat's id.
+            from_me: Only outgoing (`True`) or only incoming (`False`) messages.
+            after: From this time on (an aware `datetime`, a `date` or an ISO
+                string; inclusive).
+            before: Up to this time (inclusive).
+            order: `"desc"` (newest first) or `"asc"`.
+            after_message: Start after this message uid (exclusive).
+            before_message: Start before this message uid (exclusive).
+
+        Returns:
+            A `Pager` of `Message`s, each once.
+
+        Raises:
+            InvalidRequestError: A bad argument, at once, before any request.
         """
         chat_id = check_chat_id(chat_id)
         params = _history_params(from_me, after, before, order, after_message, before_message)
@@ -93,6 +109,20 @@ class Messages:
 
         Each chat's messages come in order; different chats' interleave. Closing
         the iterator (`contextlib.aclosing`) cancels the histories still being read.
+
+        Args:
+            chat_ids: The chats' ids.
+            from_me: As for `list`.
+            after: As for `list`.
+            before: As for `list`.
+            order: As for `list`.
+
+        Returns:
+            An async iterator of `Message`s.
+
+        Raises:
+            InvalidRequestError: `chat_ids` is not an iterable of chat ids, or a
+                bad filter.
         """
         if isinstance(chat_ids, str | bytes) or not isinstance(chat_ids, Iterable):
             raise InvalidRequestError(
@@ -105,13 +135,36 @@ class Messages:
         return fan_in((pager.__aiter__ for pager in pagers), concurrency=self._http.max_concurrency)
 
     async def get(self, uid: str) -> Message:
+        """One message by uid.
+
+        Args:
+            uid: The message's uid.
+
+        Returns:
+            The `Message`.
+
+        Raises:
+            InvalidRequestError: A bad uid.
+            NotFoundError: No such message.
+        """
         uid = check_uid("uid", uid)
         return structure(
             await self._http.request(_Call("GET", f"/messages/{uid}")), Message, what="a message"
         )
 
     async def status_history(self, uid: str) -> builtins.list[StatusChange]:
-        """The message's delivery timeline, oldest first (may be empty right after sending)."""
+        """The message's delivery timeline, oldest first (may be empty right after sending).
+
+        Args:
+            uid: The message's uid.
+
+        Returns:
+            The `StatusChange`s (Pending, Sent, Delivered, Read, or Failed).
+
+        Raises:
+            InvalidRequestError: A bad uid.
+            NotFoundError: No such message.
+        """
         uid = check_uid("uid", uid)
         data = await self._http.request(_Call("GET", f"/messages/{uid}/status_history"))
         return structure(data, list[StatusChange], what="a status history")
@@ -133,13 +186,36 @@ class Messages:
     ) -> SentMessage:
         """Send a WhatsApp message to exactly one of `phone`, `chat_id` or `jid`.
 
-        `to` takes the recipient as a `Target` instead (as a `SendAttempt` holds it).
-        `chat_name` with one of them names the chat the send creates; alone, it
-        sends into the chat of that name (deprecated by the API). Sends are
-        spaced by the client's `send_interval` and retried only when the API
-        provably did not take them; when the outcome is unknown this raises
-        `SendOutcomeUnknown` (see `reconcile`). The returned receipt means
-        "accepted for sending", not delivered: follow `status_history`.
+        Sends are spaced by the client's `send_interval` and retried only when
+        the API provably did not take them.
+
+        Args:
+            to: The recipient as a `Target`, instead of `phone`, `chat_id` or `jid`
+                (as a `SendAttempt` holds it).
+            phone: An international phone number; the chat is created if needed.
+            chat_id: An existing chat; it sends from the chat's own number.
+            jid: A WhatsApp JID (`...@s.whatsapp.net`, or `...@g.us` for a group).
+            chat_name: With a recipient, the name of the chat the send creates;
+                alone, sends into the chat of that name (deprecated by the API:
+                warns with `DeprecationWarning`).
+            text: The text (at most 2000 characters).
+            file_uid: An uploaded file to attach (`tl.files.upload`).
+            attachment_template_id: An attachment template of the workspace.
+            label: A label to put on the chat (created if unknown).
+            reply_to: The uid of the message this one answers.
+            whatsapp_account_phone: The workspace's number to send from (for a
+                phone or a JID; default: the most recently connected one).
+
+        Returns:
+            The `SentMessage` receipt: accepted for sending, not delivered
+            (follow `status_history`).
+
+        Raises:
+            InvalidRequestError: No recipient or more than one, or a bad argument.
+            SendOutcomeUnknown: The message may or may not have gone out; see
+                `reconcile`.
+            APIError: The API refused it (a bad number, an unknown chat, an
+                exhausted quota, ...).
         """
         target = _target(to=to, phone=phone, chat_id=chat_id, jid=jid, chat_name=chat_name)
         body = _send_body(
@@ -162,10 +238,24 @@ class Messages:
         content_type: str | None = None,
         caption: str | None = None,
     ) -> SentMessage:
-        """Send a document to a chat (multipart upload and send in one request).
+        """Send a document to a chat (upload and send in one request).
 
-        `file` is a path, bytes, a binary file object or an async iterator of
-        bytes; it is streamed, never read whole into memory.
+        Args:
+            chat_id: The chat's id.
+            file: A path, bytes, a binary file object or an async iterator of
+                bytes; streamed, never read whole into memory.
+            filename: The name shown; defaults to the path's or file object's.
+            content_type: The MIME type; guessed from the name unless given.
+            caption: A text under the document (at most 2000 characters).
+
+        Returns:
+            The `SentMessage` receipt.
+
+        Raises:
+            InvalidRequestError: A bad argument, or a file that cannot be read.
+            SendOutcomeUnknown: The message may or may not have gone out.
+            PayloadTooLargeError: The API finds the file too large.
+            APIError: The API refused it.
         """
         target = Target.chat_id(chat_id)
         fields: dict[str, str] = {}
@@ -187,7 +277,22 @@ class Messages:
         filename: str | None = None,
         content_type: str | None = None,
     ) -> SentMessage:
-        """Send a voice note (ogg/oga/mp3) to a chat; `file` as for `send_file`."""
+        """Send a voice note (ogg, oga or mp3) to a chat.
+
+        Args:
+            chat_id: The chat's id.
+            file: As for `send_file`.
+            filename: As for `send_file`.
+            content_type: As for `send_file`.
+
+        Returns:
+            The `SentMessage` receipt.
+
+        Raises:
+            InvalidRequestError: A bad argument, or a file that cannot be read.
+            SendOutcomeUnknown: The message may or may not have gone out.
+            APIError: The API refused it.
+        """
         target = Target.chat_id(chat_id)
         attempt = functools.partial(SendAttempt, target=target, attachment=True)
         with multipart_body(
@@ -216,16 +321,25 @@ class Messages:
     ) -> Message | None:
         """Find the message a send whose outcome is unknown produced, if it went out.
 
-        `sent` is the `SendOutcomeUnknown` the send raised, or its `SendAttempt`.
         Looks in every chat the send may have gone to: for a phone or a JID, the
         contact's chat on the sending number when the send named one, else on
         every number of the workspace. In each, reads the outgoing messages from
         the newest back to a few minutes before the attempt, and returns the one
         with the same text (and attachment) closest in time to the attempt.
-        `None` means it went out nowhere: sending again will not duplicate it
-        (a chat that does not exist yet also gives `None`). `skew` widens the
-        window for clock differences; keep it short if the same text may have
-        been sent to this contact just before.
+
+        Args:
+            sent: The `SendOutcomeUnknown` the send raised, or its `SendAttempt`.
+            skew: How far before the attempt to look, for clock differences; keep
+                it short if the same text may have been sent to this contact just
+                before.
+
+        Returns:
+            The `Message` that went out, or `None` if it went out nowhere: then
+            sending again will not duplicate it (a chat that does not exist yet
+            also gives `None`).
+
+        Raises:
+            InvalidRequestError: `sent` is neither, or a bad `skew`.
         """
         attempt = _attempt_of(sent)
         if not isinstance(skew, timedelta) or skew < timedelta(0):
