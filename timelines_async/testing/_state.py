@@ -335,12 +335,31 @@ class WorkspaceState:
         """Accept a message for sending: charge it, add it to the history, fire the events."""
         cost = 2 if text and attachment else 1
         self.check_send_allowed(cost)
-        now = self.clock.now()
         self._credits_charged += cost
-        self._last_send_at = now
+        self._last_send_at = self.clock.now()
+        message = self._outgoing(chat, text, reply_to, cost)
+        if message.fails:
+            self._failing_sends.append(message)
+        if kind != "whatsapp":
+            message.data = {"kind": kind}
+        self._attach(message, attachment)
+        self._append(chat, message)
+        if chat.unattended:
+            chat.unattended = False  # answered: no longer an unattended customer
+        if label:
+            self.add_labels(chat, [label])
+        self.sent.append(message)
+        self._fire_message(chat, message, "message:sent:new")
+        return message
+
+    def _outgoing(
+        self, chat: ChatRecord, text: str | None, reply_to: str | None, cost: int
+    ) -> MessageRecord:
+        """A message sent now from the chat's number, its status steps scheduled."""
+        now = self.clock.now()
         account = self.account(chat.whatsapp_account_id)
         sent, delivered, read = self.status_delays
-        message = MessageRecord(
+        return MessageRecord(
             uid=self.new_uid(),
             chat_id=chat.id,
             at=now,
@@ -359,19 +378,6 @@ class WorkspaceState:
             cost=cost,
             fails=chat.phone in self.failing_phones,
         )
-        if message.fails:
-            self._failing_sends.append(message)
-        if kind != "whatsapp":
-            message.data = {"kind": kind}
-        self._attach(message, attachment)
-        self._append(chat, message)
-        if chat.unattended:
-            chat.unattended = False  # answered: no longer an unattended customer
-        if label:
-            self.add_labels(chat, [label])
-        self.sent.append(message)
-        self._fire_message(chat, message, "message:sent:new")
-        return message
 
     def add_note(self, chat: ChatRecord, text: str) -> MessageRecord:
         now = self.clock.now()
