@@ -40,11 +40,38 @@ class TimelinesClient:
     """The async client for the TimelinesAI Public API.
 
     Share one client between all the tasks of an application: the concurrency
-    limit, the request pacing and the send spacing are the client's.
+    limit, the request pacing and the send spacing are the client's. Use it as
+    `async with`, or close it with `await tl.aclose()`.
 
         async with TimelinesClient() as tl:    # token from TIMELINES_API_TOKEN
             async for chat in tl.chats.list(read=False):
                 ...
+
+    Args:
+        token: The API token; else `TIMELINES_API_TOKEN`. Never shown in a
+            repr, a log line or an error.
+        base_url: Else `TIMELINES_BASE_URL`, else the production API.
+        timeout: Seconds for each request's connect, read, write and pool
+            timeouts.
+        max_concurrency: Requests in flight at once, across every call.
+        requests_per_second: The pace requests start at, halved on each `429`
+            and recovered gradually; `None` or `0` turns pacing off.
+        send_interval: The least time between two message sends, in seconds;
+            `0` turns the spacing off.
+        max_retries: Retries after the first attempt, for what is safe to retry.
+        http_client: An `httpx.AsyncClient` you own, to send through (a proxy,
+            HTTP/2, a test transport); never closed by this client.
+        send_limiter: Replaces the in-process send spacing (e.g. a
+            `RedisSendLimiter` shared by several processes).
+        retry_base_delay: The backoff before retry n is uniform in
+            [0, min(retry_max_delay, retry_base_delay * 2**n)] seconds.
+        retry_max_delay: The backoff's cap, in seconds.
+        transport: `"auto"` (aiohttp's with the `speedups` extra, else httpx's),
+            `"httpx"` or `"aiohttp"`; ignored with `http_client`.
+
+    Raises:
+        ConfigurationError: No token or a malformed one, or an option out of
+            range.
     """
 
     def __init__(
@@ -107,6 +134,16 @@ class TimelinesClient:
         this client closes the copy too.
 
             await tl.with_options(timeout=300).files.upload("recording.mp4")
+
+        Args:
+            timeout: The copy's timeout in seconds; `None` keeps this client's.
+            max_retries: The copy's retry count; `None` keeps this client's.
+
+        Returns:
+            The copy.
+
+        Raises:
+            ConfigurationError: An option out of range.
         """
         if timeout is not None:
             check_number("timeout", timeout, exclusive=True, error=option_error)
@@ -129,38 +166,47 @@ class TimelinesClient:
 
     @cached_property
     def chats(self) -> Chats:
+        """`tl.chats`: list, read and update chats, leave notes."""
         return Chats(self._http)
 
     @cached_property
     def labels(self) -> Labels:
+        """`tl.labels`: a chat's labels."""
         return Labels(self._http)
 
     @cached_property
     def messages(self) -> Messages:
+        """`tl.messages`: histories, sends and reconciliation."""
         return Messages(self._http, self.chats)
 
     @cached_property
     def reactions(self) -> MessageReactions:
+        """`tl.reactions`: a message's reactions."""
         return MessageReactions(self._http)
 
     @cached_property
     def files(self) -> Files:
+        """`tl.files`: uploads and downloads."""
         return Files(self._http)
 
     @cached_property
     def whatsapp_accounts(self) -> WhatsAppAccounts:
+        """`tl.whatsapp_accounts`: the workspace's WhatsApp numbers."""
         return WhatsAppAccounts(self._http)
 
     @cached_property
     def teammates(self) -> Teammates:
+        """`tl.teammates`: members, teams and invitations."""
         return Teammates(self._http)
 
     @cached_property
     def quotas(self) -> Quotas:
+        """`tl.quotas`: the plan, seats and quotas."""
         return Quotas(self._http)
 
     @cached_property
     def webhooks(self) -> Webhooks:
+        """`tl.webhooks`: webhook subscriptions."""
         return Webhooks(self._http)
 
     async def aclose(self) -> None:
