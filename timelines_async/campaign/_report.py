@@ -135,12 +135,21 @@ class CampaignReport:
         return self.stopped is None and all(r.outcome is Outcome.SENT for r in self.results)
 
     def summary(self) -> str:
-        """One line: the counts that are not zero."""
+        """One line: the counts that are not zero, and why the run stopped if it did.
+
+        Returns:
+            E.g. `"118 sent, 2 failed"`.
+        """
         parts = [f"{count} {name}" for name, count in self.counts.items() if count]
         text = ", ".join(parts) or "no recipients"
         return f"{text}{f' (stopped: {self.stopped})' if self.stopped else ''}"
 
     def to_json(self) -> str:
+        """The report as JSON: the run's facts and every recipient's outcome.
+
+        Returns:
+            The JSON text.
+        """
         return json.dumps(
             {
                 "dry_run": self.dry_run,
@@ -157,6 +166,11 @@ class CampaignReport:
         )
 
     def to_csv(self) -> str:
+        """Every recipient's outcome as CSV, one row each, with a header.
+
+        Returns:
+            The CSV text.
+        """
         out = io.StringIO(newline="")
         writer = csv.DictWriter(out, fieldnames=_CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
@@ -165,7 +179,14 @@ class CampaignReport:
         return out.getvalue()
 
     def write(self, path: str | Path) -> Path:
-        """Write the report as JSON if `path` ends in `.json`, else as CSV."""
+        """Write the report as JSON if `path` ends in `.json`, else as CSV.
+
+        Args:
+            path: Where to write it.
+
+        Returns:
+            The path written.
+        """
         target = Path(path)
         body = self.to_json() if target.suffix.lower() == ".json" else self.to_csv()
         target.write_text(body, encoding="utf-8")

@@ -56,9 +56,48 @@ async def run(
 ) -> CampaignReport:
     """Send `text` to every recipient once, in order, journaled so that a crashed run resumes.
 
-    Returns a `CampaignReport`. Raises before sending anything on bad input, a
-    short quota, an unknown sending number, or a journal of another campaign.
-    Every option is described in the `timelines_async.campaign` documentation.
+    The `timelines_async.campaign` module documentation says how each step
+    works; calling it again with the same arguments resumes the campaign.
+
+    Args:
+        client: The client to send through; `None` only for a dry run (then the
+            quota is not checked).
+        recipients: A CSV path with a header row and a `phone` or `chat_id`
+            column, or a list of mappings with those keys (then `journal` is
+            required).
+        text: The template: `{column}` fields, `{{`/`}}` for literal braces.
+        journal: The journal's path; default `<csv>.journal.sqlite` beside it.
+        label: A label put on each chat as its message goes out.
+        file: A file attached to every message, uploaded once.
+        whatsapp_account_phone: The workspace's number to send from (for
+            phones; a chat sends from its own number).
+        dry_run: Check and render everything, read the journal and the quota,
+            send nothing.
+        send_what_fits: Send the first recipients the quota covers and report
+            the rest as `skipped_quota`, instead of refusing the campaign.
+        skip_invalid: Send the valid rows and report the others as `invalid`,
+            instead of refusing the campaign.
+        retry_failed: Send again to recipients the API refused in an earlier
+            run.
+        settle: Seconds a send in doubt waits before it is looked up (60).
+        max_attempts: Sends per recipient and run (5).
+        retry_base_delay: The first wait before a transient refusal is sent
+            again, doubling (2 s).
+        retry_max_delay: The longest such wait (120 s).
+        progress: Called with a `CampaignProgress` at the start, on each outcome
+            and before each wait.
+
+    Returns:
+        The `CampaignReport`: every recipient's outcome, in input order.
+
+    Raises:
+        InvalidRowsError: Bad rows (all listed), before anything is sent.
+        InvalidCampaignError: A bad template or option, an unreadable file, a
+            sending number the workspace lacks.
+        InsufficientQuotaError: The quota does not cover the campaign.
+        JournalMismatchError: The journal belongs to another campaign.
+        JournalBusyError: Another run holds the journal.
+        CampaignError: No client for a real run.
     """
     pacing = _pacing(settle, max_attempts, retry_base_delay, retry_max_delay)
     settings = check_settings(label=label, file=file, whatsapp_account_phone=whatsapp_account_phone)
