@@ -28,6 +28,7 @@ from timelines_async import TimelinesError, WebhookEventType
 from timelines_async import events as events_module
 from timelines_async.events import (
     AccountEvent,
+    AccountRef,
     CallEvent,
     ChatEvent,
     ChatRef,
@@ -352,6 +353,24 @@ def test_the_spec_core_webhooks_are_exactly_the_modelled_types() -> None:
             },
             lambda e: isinstance(e, ReactionEvent) and e.reaction.emoji == "👍",
             id="flat-reaction",
+        ),
+        pytest.param(
+            {
+                "event_type": "message:received:new",
+                "data": {
+                    "chat_id": 3,
+                    "message_uid": "m-6",
+                    "whatsapp_account_id": "14155550000@s.whatsapp.net",
+                    "whatsapp_account_phone": "+14155550000",
+                },
+            },
+            lambda e: (
+                e.whatsapp_account
+                == AccountRef(
+                    phone="+14155550000", whatsapp_account_wid="14155550000@s.whatsapp.net"
+                )
+            ),
+            id="flat-message-keeps-the-account-id",
         ),
         pytest.param(
             {"event_type": "Message:New", "message": {"message_uid": "m-4"}},
@@ -785,6 +804,19 @@ def test_expired_keys_are_dropped_from_memory() -> None:
     clock.now += 11
     dedup.is_duplicate(_call())
     assert len(dedup) == 1
+
+
+def test_a_forgotten_event_is_new_again_and_others_stay_remembered() -> None:
+    dedup = Deduplicator(clock=FakeClock())
+    dedup.is_duplicate(_message("a"))
+    dedup.is_duplicate(_message("b"))
+
+    dedup.forget(_message("a"))
+    dedup.forget(_call())  # never seen: nothing happens
+
+    assert dedup.is_duplicate(_message("a")) is False
+    assert dedup.is_duplicate(_message("a")) is True
+    assert dedup.is_duplicate(_message("b")) is True
 
 
 def test_without_ttl_keys_stay_until_pushed_out() -> None:

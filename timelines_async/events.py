@@ -187,7 +187,11 @@ def _nested(payload: dict[str, Any], core: str) -> dict[str, Any]:
         responsible_name=flat.get("responsible_name"),
         responsible_email=flat.get("responsible_email"),
     )
-    account = _compact(phone=flat.get("whatsapp_account_phone"))
+    # The flat envelope names the sending account by its JID, `whatsapp_account_id`.
+    account = _compact(
+        phone=flat.get("whatsapp_account_phone"),
+        whatsapp_account_wid=flat.get("whatsapp_account_wid", flat.get("whatsapp_account_id")),
+    )
     if core == "message":
         message = {
             **flat,
@@ -296,8 +300,11 @@ class Deduplicator:
     the least recently seen is forgotten first. A repeat refreshes its key.
     `clock` (monotonic seconds) is injectable for tests.
 
-    In-process only: with several workers, share `dedup_key(event)` through a
-    common store instead.
+    De-duplication is at most once: an event whose processing failed is dropped
+    when it is delivered again, unless `forget(event)` is called first (say,
+    before answering 500 so that the API delivers it again).
+
+    In-process only: with several workers, use `timelines_async.redis.RedisDeduplicator`.
     """
 
     def __init__(
@@ -340,6 +347,10 @@ class Deduplicator:
         while len(self._seen) > self.max_entries:
             self._seen.popitem(last=False)
         return seen
+
+    def forget(self, event: Event) -> None:
+        """Forget `event`, so that its next delivery is not a duplicate (nothing if unknown)."""
+        self._seen.pop(dedup_key(event), None)
 
     def _expire(self, now: float) -> None:
         while self._seen:
