@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import respx
 
 from timelines_async import TimelinesClient
 
+from ._redis_server import RedisServer, require_redis_server
 from ._wire import WIRES
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 #: The base URL of the respx-mocked API that the `tl` fixture's client talks to.
 API_BASE = "https://api.test/integrations/api"
@@ -39,4 +44,22 @@ async def tl(router: respx.MockRouter) -> AsyncIterator[TimelinesClient]:
     async with TimelinesClient(
         "tok", base_url=API_BASE, requests_per_second=None, retry_base_delay=0, retry_max_delay=0
     ) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server for the module: each test works under its own random key.
+
+    Skips without the binary, fails under `CI=true`.
+    """
+    with RedisServer(require_redis_server()) as server:
+        yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    from redis.asyncio import Redis
+
+    async with Redis.from_url(redis_server.url) as client:
         yield client

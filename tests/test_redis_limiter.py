@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,19 +52,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "4d2d0239-e28c-4f4a-8a4d-3a3ca40056b8"
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    """One server for the module: every test works under its own random key."""
-    with RedisServer(require_redis_server()) as server:
-        yield server
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    async with Redis.from_url(redis_server.url) as client:
-        yield client
 
 
 @pytest.fixture

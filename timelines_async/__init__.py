@@ -31,7 +31,7 @@ from ._exceptions import (
     UnexpectedResponseError,
     UnprocessableEntityError,
 )
-from ._limits import InProcessSendLimiter, SendLimiter
+from ._limits import InProcessSendLimiter, RequestPacing, SendLimiter
 from ._pagination import Page, Pager
 from ._send_attempt import SendAttempt, Target, TargetKind
 from ._version import __version__
@@ -83,6 +83,7 @@ __all__ = [
     "RateLimitError",
     "ReactionUser",
     "Reactions",
+    "RequestPacing",
     "SendAttempt",
     "SendLimiter",
     "SendOutcomeUnknown",

@@ -10,7 +10,7 @@ from typing import Self
 import httpx
 
 from ._http import HTTPCore
-from ._limits import InProcessSendLimiter, SendLimiter
+from ._limits import InProcessSendLimiter, RequestPacing, SendLimiter
 from ._logs import apply_log_switch
 from ._options import (
     DEFAULT_MAX_CONCURRENCY,
@@ -86,6 +86,7 @@ class TimelinesClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         send_limiter: SendLimiter | None = None,
+        request_pacer: RequestPacing | None = None,
         retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
         retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
         transport: TransportName = "auto",
@@ -119,6 +120,7 @@ class TimelinesClient:
             http_client=options.http_client,
             # `http_client` wins: the transport is the one it was built with.
             transport="httpx" if options.http_client is not None else check_transport(transport),
+            request_pacer=request_pacer,
         )
 
     def __repr__(self) -> str:

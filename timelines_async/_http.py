@@ -42,7 +42,7 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
-from ._limits import RequestPacer, SendLimiter
+from ._limits import RequestPacer, RequestPacing, SendLimiter
 from ._logs import LOGGER_NAME
 from ._retry import (
     DEFAULT_RETRY_BASE_DELAY,
@@ -203,6 +203,7 @@ class HTTPCore:
         transport: Literal["httpx", "aiohttp"] = "httpx",
         retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
         retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
+        request_pacer: RequestPacing | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -214,7 +215,7 @@ class HTTPCore:
         self.send_limiter = send_limiter
         self.max_concurrency = max_concurrency
         # 0 turns pacing off, as None does (and as the command line's 0 does).
-        self.pacer = RequestPacer(requests_per_second or None, sleep=sleep)
+        self.pacer = request_pacer or RequestPacer(requests_per_second or None, sleep=sleep)
         self._auth = BearerAuth(token)
         self._timeout = httpx.Timeout(timeout)
         self._shared = _Shared(

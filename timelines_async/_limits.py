@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 import anyio
 from aiolimiter import AsyncLimiter
 
-__all__ = ["InProcessSendLimiter", "RequestPacer", "SendLimiter"]
+__all__ = ["InProcessSendLimiter", "RequestPacer", "RequestPacing", "SendLimiter"]
 
 
 @runtime_checkable
@@ -28,6 +28,26 @@ class SendLimiter(Protocol):
     """Hands out send slots: `acquire()` returns when the next message may go out."""
 
     async def acquire(self) -> None: ...
+
+
+@runtime_checkable
+class RequestPacing(Protocol):
+    """Paces request starts: `wait()` before each request, then what the server answered.
+
+    `RequestPacer` does it within one process; `timelines_async.redis.RedisRequestPacer`
+    shares one rate between processes (`TimelinesClient(request_pacer=...)`).
+    """
+
+    @property
+    def rate(self) -> float | None:
+        """The current rate in requests per second (`None`: not paced)."""
+        ...
+
+    async def wait(self) -> None: ...
+
+    def on_throttled(self) -> None: ...
+
+    def on_success(self) -> None: ...
 
 
 class InProcessSendLimiter:

@@ -31,6 +31,11 @@ a SHA-256 of the token (`timelines:send-slot:<16 hex digits>`), which is what
 (token from `TIMELINES_API_TOKEN`) use. The Redis client is the caller's:
 the limiter neither opens nor closes it.
 
+The same module shares the request rate (`RedisRequestPacer`, one reservation
+per request in one Lua round trip, slowed for everyone by a 429 any process
+sees) and webhook de-duplication (`RedisDeduplicator`, one `SET NX EX` per
+delivery) between processes.
+
 Needs the optional extra: `pip install "timelines-async[redis]"` (redis-py 5+,
 Redis server 5+).
 """
@@ -41,7 +46,8 @@ import hashlib
 import logging
 import os
 import time
-from typing import Self
+from datetime import timedelta
+from typing import Literal, Self
 
 import anyio
 import anyio.lowlevel
@@ -49,6 +55,8 @@ import attrs
 
 from ._exceptions import ConfigurationError, TimelinesError
 from ._validation import check_number, option_error
+from .events import Event, dedup_key
+from .receiver import DeduplicatorUnavailable
 
 try:
     from redis.asyncio import Redis, RedisCluster
@@ -60,7 +68,11 @@ except ImportError as exc:
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "DeduplicatorUnavailable",
+    "RedisDeduplicator",
+    "RedisRequestPacer",
     "RedisSendLimiter",
+    "RequestPacerError",
     "SendLimiterError",
     "SendSlot",
     "send_slot_key",
@@ -223,6 +235,197 @@ class RedisSendLimiter:
         slot = SendSlot(at=slot_us / 1_000_000, wait=wait_us / 1_000_000)
         logger.debug("send slot under %s reserved, %.3f s from now", self.key, slot.wait)
         return slot
+
+
+REQUEST_RATE_PREFIX = "timelines:request-rate:"
+WEBHOOK_PREFIX = "timelines:webhook:"
+
+# KEYS[1]: the pacer's hash. ARGV: the top rate (requests per second), the 429s and
+# the successes this process saw since its last reservation. The hash holds the
+# next free start (`next`, µs on Redis's clock), the shared current rate (`rate`)
+# and when it was last cut (`cut`). A 429 halves the rate (down to top / 32), but
+# at most once a second: the 429s of one congestion episode, seen by several
+# processes, cut it once. Each success adds back top / 20. Returns {wait in µs,
+# the current rate as text}. The hash expires a minute after its last use.
+_RESERVE_START = """
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local top = tonumber(ARGV[1])
+local state = redis.call('HMGET', KEYS[1], 'next', 'rate', 'cut')
+local next_start = tonumber(state[1]) or now
+local rate = math.min(tonumber(state[2]) or top, top)
+local cut = tonumber(state[3]) or 0
+if tonumber(ARGV[2]) > 0 and now - cut >= 1000000 then
+    rate = math.max(rate / 2, top / 32)
+    cut = now
+elseif tonumber(ARGV[3]) > 0 then
+    rate = math.min(top, rate + tonumber(ARGV[3]) * top / 20)
+end
+local start = math.max(now, next_start)
+next_start = start + 1000000 / rate
+redis.call('HSET', KEYS[1], 'next', string.format('%d', next_start),
+    'rate', string.format('%.17g', rate), 'cut', string.format('%d', cut))
+redis.call('PEXPIRE', KEYS[1], math.ceil((next_start - now) / 1000) + 60000)
+return {string.format('%d', start - now), string.format('%.17g', rate)}
+"""
+
+
+class RequestPacerError(TimelinesError):
+    """No request start could be reserved (Redis unreachable, timed out or failing).
+
+    The request was not sent. The Redis exception is chained; `key` is the pacer's key.
+    """
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class RedisRequestPacer:
+    """One request rate shared by every process on `key`, for `TimelinesClient(request_pacer=...)`.
+
+    Each request reserves its start in one Lua round trip, on Redis's clock:
+    together the processes start at most `requests_per_second` requests a second.
+    A 429 that any of them sees halves the shared rate, which climbs back with
+    successes (reported with the process's next reservation, in the same round
+    trip). Fails closed: without Redis, `wait()` raises `RequestPacerError` and
+    the request is not sent.
+    """
+
+    def __init__(
+        self,
+        redis: Redis | RedisCluster,
+        *,
+        key: str,
+        requests_per_second: float,
+        timeout: float = 5.0,
+    ) -> None:
+        check_number(
+            "requests_per_second", requests_per_second, exclusive=True, error=option_error
+        )
+        check_number("timeout", timeout, minimum=0, exclusive=True, error=option_error)
+        if not isinstance(key, str) or not key:
+            raise ConfigurationError("key must be a non-empty string")
+        self.key = key
+        self.max_rate = float(requests_per_second)
+        #: The shared rate as Redis last answered it (the top rate before the first request).
+        self.rate = self.max_rate
+        self.timeout = float(timeout)
+        self._script = redis.register_script(_RESERVE_START)
+        self._gate = _fifo_lock()
+        self._throttled = 0
+        self._successes = 0
+
+    @classmethod
+    def for_token(
+        cls,
+        redis: Redis | RedisCluster,
+        token: str,
+        *,
+        requests_per_second: float,
+        timeout: float = 5.0,
+        prefix: str = REQUEST_RATE_PREFIX,
+    ) -> Self:
+        """A pacer on `send_slot_key(token, prefix=prefix)`: one key per workspace token."""
+        key = send_slot_key(token, prefix=prefix)
+        return cls(redis, key=key, requests_per_second=requests_per_second, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"RedisRequestPacer(key={self.key!r}, requests_per_second={self.max_rate})"
+
+    async def wait(self) -> None:
+        """Reserve the next start shared by every process and sleep until it."""
+        throttled, successes = self._throttled, self._successes
+        self._throttled = self._successes = 0
+        try:
+            with anyio.fail_after(self.timeout):
+                async with self._gate:
+                    reply = await self._script(
+                        keys=[self.key], args=[repr(self.max_rate), throttled, successes]
+                    )
+            wait_us, rate = int(reply[0]), float(reply[1])
+        except (RedisError, OSError, TypeError, ValueError, IndexError) as exc:
+            # OSError covers the builtin TimeoutError of `fail_after` too.
+            reason = str(exc) or f"no answer within {self.timeout} s"
+            raise RequestPacerError(
+                f"no request start: reserving one in Redis under {self.key!r} failed "
+                f"({type(exc).__name__}: {reason}); the request was not sent",
+                key=self.key,
+            ) from exc
+        self.rate = rate
+        await _sleep_precisely(wait_us / 1_000_000)
+
+    def on_throttled(self) -> None:
+        """A 429: reported with the next reservation, it slows every process."""
+        self._throttled += 1
+
+    def on_success(self) -> None:
+        self._successes += 1
+
+
+class RedisDeduplicator:
+    """Drops a webhook delivery that any process or replica sharing this Redis has taken.
+
+    One `SET <prefix><dedup_key(event)> 1 NX EX <ttl>` per delivery. When Redis
+    cannot answer, `on_error` decides: `"process"` (the default) treats the
+    delivery as new, since an event handled twice beats one lost; `"reject"`
+    raises `DeduplicatorUnavailable`, which the receiver answers 503 so that the
+    API delivers again later.
+    """
+
+    def __init__(
+        self,
+        redis: Redis | RedisCluster,
+        *,
+        ttl: float | timedelta = 3600.0,
+        prefix: str = WEBHOOK_PREFIX,
+        on_error: Literal["process", "reject"] = "process",
+        timeout: float = 2.0,
+    ) -> None:
+        seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
+        check_number("ttl", seconds, minimum=0.001, error=option_error)
+        if on_error not in ("process", "reject"):
+            raise ConfigurationError(f'on_error must be "process" or "reject", not {on_error!r}')
+        check_number("timeout", timeout, minimum=0, exclusive=True, error=option_error)
+        self.ttl = float(seconds)
+        self.prefix = prefix
+        self.on_error = on_error
+        self.timeout = float(timeout)
+        self._redis = redis
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisDeduplicator(prefix={self.prefix!r}, ttl={self.ttl}, on_error={self.on_error!r})"
+        )
+
+    async def is_duplicate(self, event: Event) -> bool:
+        """`True` if any process took this event within `ttl`; records it either way."""
+        key = self.prefix + dedup_key(event)
+        try:
+            with anyio.fail_after(self.timeout):
+                created = await self._redis.set(key, b"1", nx=True, px=round(self.ttl * 1000))
+        except (RedisError, OSError) as exc:
+            if self.on_error == "reject":
+                raise DeduplicatorUnavailable(
+                    f"Redis could not say whether this {event.event_type} event is a repeat "
+                    f"({type(exc).__name__}); answered 503 so that it is delivered again"
+                ) from exc
+            logger.warning(
+                "Redis could not say whether a %s event is a repeat (%s); handling it",
+                event.event_type,
+                type(exc).__name__,
+            )
+            return False
+        return not created
+
+    async def forget(self, event: Event) -> None:
+        """Forget `event` everywhere, so that its next delivery is handled (best effort)."""
+        try:
+            with anyio.fail_after(self.timeout):
+                await self._redis.delete(self.prefix + dedup_key(event))
+        except (RedisError, OSError) as exc:
+            logger.warning("could not forget a %s event (%s)", event.event_type, exc)
 
 
 async def _sleep_precisely(seconds: float) -> None:
