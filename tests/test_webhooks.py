@@ -245,3 +245,75 @@ async def test_subscription_life_cycle_against_the_fake_server() -> None:
         assert await tl.webhooks.list() == []
         restored = await tl.webhooks.create("message:received:new", url)
         assert (restored.id, restored.enabled) == (first.id, True)
+
+
+# -- ensure --------------------------------------------------------------------------------
+
+ENSURED_URL = "https://hooks.acme.com/timelines/webhook/s3cr3t"
+ENSURED_TYPES = ["message:received:new", WebhookEventType.CHAT_NEW, "waba:message:read"]
+
+
+async def test_ensure_twice_and_concurrently_leaves_one_subscription_per_type() -> None:
+    import anyio
+
+    from timelines_async.testing import FakeTimelines
+
+    fake = FakeTimelines(seed=5, chats=1, latency=0.002)  # the two tasks interleave
+    async with fake.client() as tl:
+        results: list[list[Webhook]] = []
+
+        async def ensure() -> None:
+            results.append(await tl.webhooks.ensure(ENSURED_URL, ENSURED_TYPES))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(ensure)
+            group.start_soon(ensure)
+        await ensure()
+        subscriptions = await tl.webhooks.list()
+
+    expected = ["message:received:new", "chat:new", "waba:message:read"]
+    assert sorted(str(w.event_type) for w in subscriptions) == sorted(expected)
+    assert {(w.url, w.enabled) for w in subscriptions} == {(ENSURED_URL, True)}
+    for result in results:
+        assert [str(w.event_type) for w in result] == expected
+        assert [w.id for w in result] == [w.id for w in results[0]]
+
+
+async def test_ensure_enables_a_disabled_one_and_leaves_the_rest_alone(
+    tl: TimelinesClient, router: respx.MockRouter
+) -> None:
+    enabled = {**HOOK, "id": 1, "event_type": "chat:new", "url": ENSURED_URL}
+    disabled = {**enabled, "id": 2, "event_type": "message:received:new", "enabled": False}
+    other = {**HOOK, "id": 3, "enabled": False}
+    router.get(f"{BASE}/webhooks").mock(return_value=ok([enabled, disabled, other]))
+    put = router.put(f"{BASE}/webhooks/2").mock(return_value=ok({**disabled, "enabled": True}))
+    post = router.post(f"{BASE}/webhooks").mock(
+        return_value=ok({**enabled, "id": 4, "event_type": "waba:message:read"})
+    )
+
+    result = await tl.webhooks.ensure(ENSURED_URL, ENSURED_TYPES)
+
+    assert [(w.id, w.enabled) for w in result] == [(2, True), (1, True), (4, True)]
+    assert sent_json(put) == {"enabled": True}
+    assert post.call_count == 1
+    assert sent_json(post) == {
+        "event_type": "waba:message:read",
+        "url": ENSURED_URL,
+        "enabled": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "event_types", "match"),
+    [
+        (ENSURED_URL, [], "at least one"),
+        (ENSURED_URL, "chat:new", "not one string"),
+        (ENSURED_URL, ["chat:nope"], "event type"),
+        ("ftp://x", ["chat:new"], "url"),
+    ],
+)
+async def test_ensure_refuses_bad_input_before_any_request(
+    tl: TimelinesClient, url: str, event_types: Any, match: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=match):
+        await tl.webhooks.ensure(url, event_types)

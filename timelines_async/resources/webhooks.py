@@ -7,6 +7,7 @@ subscription, re-enabled or restored), so it is retried like a read.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from typing import Any
 
 from .._converter import structure
@@ -88,6 +89,34 @@ class Webhooks:
             _Call("POST", "/webhooks", json=body, kind=RequestKind.IDEMPOTENT)
         )
         return structure(data, Webhook, what="the created webhook")
+
+    async def ensure(
+        self, url: str, event_types: Iterable[WebhookEventType | str]
+    ) -> builtins.list[Webhook]:
+        """Subscribe `url`, enabled, to each of `event_types`; return those subscriptions.
+
+        Idempotent and safe at every start-up of every replica: what exists and is
+        enabled is left alone, a disabled subscription is enabled, a missing one is
+        created (the API's create returns an existing pair rather than a second
+        one, so replicas racing here cannot make a duplicate). Other subscriptions
+        are not touched. The result follows the order of `event_types`.
+        """
+        url = check_http_url("url", url)
+        if isinstance(event_types, str):
+            raise InvalidRequestError("event_types", "pass a list of event types, not one string")
+        wanted = builtins.list(dict.fromkeys(_check_event_type(t) for t in event_types))
+        if not wanted:
+            raise InvalidRequestError("event_types", "name at least one event type")
+        existing = {(str(w.event_type), w.url): w for w in reversed(await self.list())}
+        ensured = []
+        for event_type in wanted:
+            webhook = existing.get((event_type, url))
+            if webhook is None:
+                webhook = await self.create(event_type, url)
+            elif webhook.enabled is False:
+                webhook = await self.update(webhook.id, enabled=True)
+            ensured.append(webhook)
+        return ensured
 
     async def get(self, webhook_id: int | str) -> Webhook:
         """One subscription by id.
