@@ -13,7 +13,6 @@ import importlib
 import itertools
 import os
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -47,6 +46,7 @@ from timelines_async.testing import FakeTimelines, serve_http
 
 from ._net import free_port
 from ._redis_server import RedisServer, require_redis_server
+from ._workers import run_in_step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -416,17 +416,6 @@ def _worker() -> None:
     asyncio.run(run())
 
 
-def start_worker(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", "from tests.test_redis_limiter import _worker; _worker()", *args],
-        cwd=REPO_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.slow
 def test_four_processes_sending_through_one_redis_never_crowd_the_fake(
     redis_server: RedisServer,
@@ -442,23 +431,9 @@ def test_four_processes_sending_through_one_redis_never_crowd_the_fake(
     fake = FakeTimelines(seed=0, chats=20, token="fake-token", send_interval=SEND_INTERVAL)
     with serve_http(fake) as base_url:
         args = [redis_server.url, base_url, fake.token, str(SENDS_PER_WORKER)]
-        workers = [start_worker(*args, str(n)) for n in range(WORKERS)]
-        try:
-            for worker in workers:
-                assert worker.stdout is not None
-                assert worker.stdout.readline().strip() == "ready", worker.communicate()[1]
-            for worker in workers:
-                assert worker.stdin is not None
-                worker.stdin.write("go\n")
-                worker.stdin.flush()
-            outcomes = [worker.communicate(timeout=30) for worker in workers]
-        finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.communicate()
+        code = "from tests.test_redis_limiter import _worker; _worker()"
+        run_in_step(code, [[*args, str(n)] for n in range(WORKERS)])
 
-    assert [w.returncode for w in workers] == [0] * WORKERS, [err for _, err in outcomes]
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     statuses = send_statuses(fake)
     assert statuses.count(429) == 0, (

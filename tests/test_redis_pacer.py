@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import subprocess
 import sys
 import time
 import uuid
@@ -28,6 +27,7 @@ from timelines_async.testing import FakeTimelines, serve_http
 
 from ._net import free_port
 from ._redis_server import RedisServer
+from ._workers import run_in_step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -195,33 +195,8 @@ def test_four_processes_through_one_redis_pacer_stay_under_the_fakes_rate(
     with serve_http(fake) as base_url:
         args = [redis_server.url, base_url, fake.token, str(REQUESTS_PER_WORKER)]
         code = "from tests.test_redis_pacer import _worker; _worker()"
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-c", code, *args],
-                cwd=REPO_ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(WORKERS)
-        ]
-        try:
-            for worker in workers:
-                assert worker.stdout is not None
-                assert worker.stdout.readline().strip() == "ready", worker.communicate()[1]
-            for worker in workers:
-                assert worker.stdin is not None
-                worker.stdin.write("go\n")
-                worker.stdin.flush()
-            outcomes = [worker.communicate(timeout=30) for worker in workers]
-        finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.kill()
-                    worker.communicate()
+        run_in_step(code, [args] * WORKERS)
 
-    assert [w.returncode for w in workers] == [0] * WORKERS, [err for _, err in outcomes]
     reads = [r for r in fake.requests if r.path == "/workspace"]
     assert [r.status for r in reads] == [200] * WORKERS * REQUESTS_PER_WORKER
     times = [r.at for r in reads]
