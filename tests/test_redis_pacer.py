@@ -11,7 +11,6 @@ import itertools
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -31,7 +30,6 @@ from ._workers import run_in_step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "4d2d0239-e28c-4f4a-8a4d-3a3ca40056b8"
 
 
@@ -41,8 +39,11 @@ def key() -> str:
 
 
 async def start_times(pacers: list[RedisRequestPacer], count: int) -> list[float]:
-    """`count` waits spread over `pacers` at once; when each returned (monotonic)."""
-    times: list[float] = []
+    """`count` waits spread over `pacers` at once; when each returned, after the start.
+
+    The first item is the start (a late wake-up can only delay a return).
+    """
+    times = [time.monotonic()]
 
     async def one(pacer: RedisRequestPacer) -> None:
         await pacer.wait()
@@ -62,7 +63,7 @@ async def test_pacers_on_separate_connections_share_one_rate(
         times = await start_times(pacers, 21)
 
     # 21 starts at 50/s take at least 20 intervals, whichever process asked.
-    assert times[-1] - times[0] >= 20 / 50 - 0.005
+    assert times[-1] - times[0] >= 20 / 50
 
 
 async def test_separate_keys_do_not_wait_for_each_other(redis: Redis) -> None:
@@ -87,7 +88,7 @@ async def test_a_429_seen_by_one_process_halves_the_rate_of_all(
         times = await start_times([b], 11)
 
     assert a.rate == b.rate == 20
-    assert times[-1] - times[0] >= 10 / 20 - 0.005
+    assert times[-1] - times[0] >= 10 / 20
 
 
 async def test_the_shared_rate_climbs_back_with_successes(redis: Redis, key: str) -> None:
