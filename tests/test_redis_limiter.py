@@ -16,7 +16,6 @@ import shutil
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -50,7 +49,6 @@ from ._workers import run_in_step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "4d2d0239-e28c-4f4a-8a4d-3a3ca40056b8"
 
 
