@@ -301,9 +301,7 @@ class RedisRequestPacer:
         requests_per_second: float,
         timeout: float = 5.0,
     ) -> None:
-        check_number(
-            "requests_per_second", requests_per_second, exclusive=True, error=option_error
-        )
+        check_number("requests_per_second", requests_per_second, exclusive=True, error=option_error)
         check_number("timeout", timeout, minimum=0, exclusive=True, error=option_error)
         if not isinstance(key, str) or not key:
             raise ConfigurationError("key must be a non-empty string")
