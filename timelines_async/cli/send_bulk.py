@@ -48,7 +48,9 @@ def register(subparsers: Any) -> None:
             "{column}). Every row is checked first; sends go out one at a time in CSV "
             "order, recorded in a journal (default FILE.csv.journal.sqlite) before each "
             "request, so re-running the same command after a crash resumes without "
-            "messaging anyone twice."
+            "messaging anyone twice. A transient error (a 5xx, a 429, a dropped "
+            "connection) never ends the run: the recipient is tried again later in it; "
+            "only what would fail every send (a refused token, an exhausted quota) stops it."
         ),
         epilog=(
             "exit status: 0 all sent; 1 an error, or some recipients failed or were skipped; "
@@ -122,8 +124,9 @@ def register(subparsers: Any) -> None:
         type=positive_int,
         default=campaign.DEFAULT_MAX_ATTEMPTS,
         metavar="N",
-        help="sends per recipient while each outcome is unknown and it did not go out "
-        f"(default {campaign.DEFAULT_MAX_ATTEMPTS})",
+        help="sends per recipient in one run that did not go out (refused for a transient "
+        f"reason, or in doubt and not found) before it is failed (default "
+        f"{campaign.DEFAULT_MAX_ATTEMPTS})",
     )
     add_client_options(parser)
     parser.set_defaults(run=run)
