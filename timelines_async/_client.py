@@ -63,6 +63,8 @@ class TimelinesClient:
             HTTP/2, a test transport); never closed by this client.
         send_limiter: Replaces the in-process send spacing (e.g. a
             `RedisSendLimiter` shared by several processes).
+        request_pacer: Replaces the in-process request pacing (e.g. a
+            `RedisRequestPacer` that several processes share).
         retry_base_delay: The backoff before retry n is uniform in
             [0, min(retry_max_delay, retry_base_delay * 2**n)] seconds.
         retry_max_delay: The backoff's cap, in seconds.
