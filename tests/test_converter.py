@@ -263,7 +263,11 @@ def test_a_wrong_shape_inside_a_list_is_an_unexpected_response_error() -> None:
             Chat,
             ["Chat.last_message: Message.timestamp", "not a time"],
         ),
-        ({"id": 1, "group_members": [{"chat_id": "x"}]}, Chat, ["GroupMember.chat_id"]),
+        (
+            {"id": 1, "group_members": [{}, {"chat_id": "x"}]},
+            Chat,
+            ["Chat.group_members: item 1: GroupMember.chat_id"],
+        ),
         ([{"uid": "a"}, "not an object"], list[Message], ["item 1", "Message: expected an object"]),
     ],
 )

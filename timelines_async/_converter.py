@@ -17,7 +17,7 @@ import attrs
 import cattrs
 
 from ._exceptions import UnexpectedResponseError
-from ._model_hooks import make_list_hook, make_model_hook
+from ._model_hooks import make_list_hook, make_model_hook, make_tuple_hook
 from .models import MessageStatus, MessageType, Reactions, ReactionUser, WebhookEventType
 
 __all__ = [
@@ -191,21 +191,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(Reactions, _reactions_hook(conv))
 
-    def tuple_hook(annotation: Any) -> Callable[[object, object], tuple[Any, ...]]:
-        """`tuple[X, ...]` fields: `null` is an empty tuple, like an absent field."""
-        (item_type, _) = get_args(annotation)
-        item = conv.get_structure_hook(item_type)
-
-        def structure(value: object, _: object) -> tuple[Any, ...]:
-            if value is None:
-                return ()
-            if not isinstance(value, list | tuple):
-                raise TypeError(f"expected a list, got {type(value).__name__}")
-            return tuple([item(element, item_type) for element in value])
-
-        return structure
-
-    conv.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, make_tuple_hook(conv))
     exact: dict[Any, Any] = {
         datetime | None: _structure_datetime,
         tuple[str, ...]: _structure_labels,

@@ -24,7 +24,7 @@ from typing import Any, get_args
 import attrs
 import cattrs
 
-__all__ = ["StructureError", "make_list_hook", "make_model_hook"]
+__all__ = ["StructureError", "make_list_hook", "make_model_hook", "make_tuple_hook"]
 
 Hook = Callable[[object, Any], Any]
 #: `X | None` fields whose value passes as it is when it is already exactly an X.
@@ -76,20 +76,35 @@ def make_list_hook(conv: cattrs.Converter) -> Callable[[Any], Hook]:
 
     def factory(annotation: Any) -> Hook:
         (item_type,) = get_args(annotation)
-        item = conv.get_structure_hook(item_type)
-
-        def structure(value: object, _: object) -> list[Any]:
-            if not isinstance(value, list | tuple):
-                raise TypeError(f"expected a list, got {type(value).__name__}")
-            try:
-                return [item(element, item_type) for element in value]
-            except Exception as exc:
-                index = _first_failing(value, item, item_type)
-                raise StructureError(f"item {index}: {exc}") from exc
-
-        return structure
+        return _items_hook(conv, item_type, list)
 
     return factory
+
+
+def make_tuple_hook(conv: cattrs.Converter) -> Callable[[Any], Hook]:
+    """A hook factory for `tuple[X, ...]` fields: as lists, and `null` is an empty tuple."""
+
+    def factory(annotation: Any) -> Hook:
+        (item_type, _) = get_args(annotation)
+        items = _items_hook(conv, item_type, tuple)
+        return lambda value, _: () if value is None else items(value, _)
+
+    return factory
+
+
+def _items_hook(conv: cattrs.Converter, item_type: Any, collection: type[Any]) -> Hook:
+    item = conv.get_structure_hook(item_type)
+
+    def structure(value: object, _: object) -> Any:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        try:
+            return collection([item(element, item_type) for element in value])
+        except Exception as exc:
+            index = _first_failing(value, item, item_type)
+            raise StructureError(f"item {index}: {exc}") from exc
+
+    return structure
 
 
 def _read(conv: cattrs.Converter, field: attrs.Attribute[Any], names: dict[str, Any]) -> list[str]:
