@@ -1,9 +1,10 @@
 """The `httpx.AsyncClient` the client builds: httpx's own transport, or aiohttp's.
 
 `transport="auto"` takes aiohttp's transport when the `speedups` extra is
-installed: it costs the client about half the CPU per request of httpx's own
-(httpcore and h11 in pure Python). Everything above the transport (requests,
-errors, retries, streaming) stays httpx's, so behaviour is the same on both.
+installed: httpcore and h11 are pure Python, and with aiohttp's transport (and
+orjson) the client spends a third to a half less CPU per listed page.
+Everything above the transport (requests, errors, retries, streaming) stays
+httpx's, so behaviour is the same on both.
 """
 
 from __future__ import annotations
