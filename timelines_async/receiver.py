@@ -87,13 +87,23 @@ class ReceiverStats:
 class WebhookReceiver:
     """TimelinesAI webhook deliveries to `POST /<secret>`, handed to the handlers in the background.
 
-    - `secret`: the last path segment the subscription URL ends with.
-    - `dedup`: a `Deduplicator` (in-process, the default) or a shared one such as
-      `RedisDeduplicator`, for several processes or replicas.
-    - `max_concurrency`: handler runs at once; further deliveries wait their turn.
-    - `max_body_bytes`: bigger bodies are answered 413.
-    - `forget_failed`: when a handler raises, forget the event, so that a later
-      delivery of it is handled again (by default it is dropped as a repeat).
+    An ASGI app (mount it where deliveries arrive) and, through
+    `aiohttp_handler`, an aiohttp handler.
+
+    Args:
+        secret: The last path segment the subscription URL ends with.
+        dedup: A `Deduplicator` (in-process, the default) or a shared one such as
+            `RedisDeduplicator`, for several processes or replicas.
+        max_concurrency: Handler runs at once; further deliveries wait their
+            turn.
+        max_body_bytes: Bigger bodies are answered 413.
+        forget_failed: When a handler raises, forget the event, so that a later
+            delivery of it is handled again (by default it is dropped as a
+            repeat).
+
+    Raises:
+        ConfigurationError: An empty secret or one holding `/`, or an option
+            out of range.
     """
 
     def __init__(
@@ -134,6 +144,15 @@ class WebhookReceiver:
         `@receiver.on("message:received:new", ChatEvent)`; `@receiver.on()` or
         `@receiver.on` without arguments: every event. A delivery runs each matching
         handler once, in the order they were registered.
+
+        Args:
+            *kinds: Event type strings and `Event` classes; none for every event.
+
+        Returns:
+            The handler itself (used bare), or a decorator that registers one.
+
+        Raises:
+            ConfigurationError: A kind that is neither a non-blank string nor a class.
         """
         if len(kinds) == 1 and callable(kinds[0]) and not isinstance(kinds[0], type):
             return self.on()(kinds[0])
@@ -153,7 +172,14 @@ class WebhookReceiver:
         return register
 
     def handlers_for(self, event: Event) -> list[Handler]:
-        """The handlers a delivery of `event` runs, in registration order."""
+        """The handlers a delivery of `event` runs, in registration order.
+
+        Args:
+            event: A parsed event.
+
+        Returns:
+            The matching handlers.
+        """
         event_type = str(event.event_type)
         return [
             handler

@@ -144,13 +144,23 @@ def send_slot_key(token: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:
 class RedisSendLimiter:
     """Send slots at least `interval` seconds apart across every process sharing `key`.
 
-    A `SendLimiter` for `TimelinesClient(send_limiter=...)`. `key` defaults to
-    `send_slot_key()` of the `TIMELINES_API_TOKEN` environment variable; prefer
-    `RedisSendLimiter.for_token(redis, token)` when the token comes from
-    elsewhere. `timeout` bounds the wait for a reservation (redis-py's own
-    reconnection retries and this process's earlier reservations in the queue
-    included); past it, `acquire()` raises `SendLimiterError`. `interval=0`
-    still takes a slot (Redis must answer) but never waits.
+    A `SendLimiter` for `TimelinesClient(send_limiter=...)`. `interval=0` still
+    takes a slot (Redis must answer) but never waits.
+
+    Args:
+        redis: A redis-py asyncio client (`Redis` or `RedisCluster`); yours to
+            open and close.
+        key: The Redis key; default `send_slot_key()` of `TIMELINES_API_TOKEN`.
+            Prefer `RedisSendLimiter.for_token(redis, token)` when the token
+            comes from elsewhere.
+        interval: The least time between two sends, in seconds.
+        timeout: Seconds a reservation may take (redis-py's reconnection retries
+            and this process's earlier reservations included); past it,
+            `acquire()` raises `SendLimiterError`.
+
+    Raises:
+        ConfigurationError: No key and no `TIMELINES_API_TOKEN`, or an option out
+            of range.
     """
 
     def __init__(
@@ -194,7 +204,18 @@ class RedisSendLimiter:
         timeout: float = 5.0,
         prefix: str = DEFAULT_KEY_PREFIX,
     ) -> Self:
-        """A limiter on `send_slot_key(token, prefix=prefix)`: one key per workspace token."""
+        """A limiter on `send_slot_key(token, prefix=prefix)`: one key per workspace token.
+
+        Args:
+            redis: A redis-py asyncio client.
+            token: The API token; only its hash reaches Redis.
+            interval: As for the constructor.
+            timeout: As for the constructor.
+            prefix: The key's prefix.
+
+        Returns:
+            The limiter.
+        """
         return cls(
             redis, key=send_slot_key(token, prefix=prefix), interval=interval, timeout=timeout
         )
@@ -203,7 +224,11 @@ class RedisSendLimiter:
         return f"RedisSendLimiter(key={self.key!r}, interval={self.interval})"
 
     async def acquire(self) -> None:
-        """Reserve the next slot and sleep until it. Raises `SendLimiterError` without a slot."""
+        """Reserve the next slot and sleep until it.
+
+        Raises:
+            SendLimiterError: No slot could be reserved; the message is not sent.
+        """
         slot = await self.reserve()
         await _sleep_precisely(slot.wait)
 
@@ -291,6 +316,16 @@ class RedisRequestPacer:
     successes (reported with the process's next reservation, in the same round
     trip). Fails closed: without Redis, `wait()` raises `RequestPacerError` and
     the request is not sent.
+
+    Args:
+        redis: A redis-py asyncio client (`Redis` or `RedisCluster`); yours to
+            open and close.
+        key: The Redis key every process shares (see `for_token`).
+        requests_per_second: The rate all the processes share.
+        timeout: Seconds a reservation may take before `RequestPacerError`.
+
+    Raises:
+        ConfigurationError: An empty key or an option out of range.
     """
 
     def __init__(
@@ -325,7 +360,18 @@ class RedisRequestPacer:
         timeout: float = 5.0,
         prefix: str = REQUEST_RATE_PREFIX,
     ) -> Self:
-        """A pacer on `send_slot_key(token, prefix=prefix)`: one key per workspace token."""
+        """A pacer on `send_slot_key(token, prefix=prefix)`: one key per workspace token.
+
+        Args:
+            redis: A redis-py asyncio client.
+            token: The API token; only its hash reaches Redis.
+            requests_per_second: The rate all the processes share.
+            timeout: Seconds a reservation may take before `RequestPacerError`.
+            prefix: The key's prefix.
+
+        Returns:
+            The pacer.
+        """
         key = send_slot_key(token, prefix=prefix)
         return cls(redis, key=key, requests_per_second=requests_per_second, timeout=timeout)
 
@@ -333,7 +379,11 @@ class RedisRequestPacer:
         return f"RedisRequestPacer(key={self.key!r}, requests_per_second={self.max_rate})"
 
     async def wait(self) -> None:
-        """Reserve the next start shared by every process and sleep until it."""
+        """Reserve the next start shared by every process and sleep until it.
+
+        Raises:
+            RequestPacerError: No start could be reserved; the request is not sent.
+        """
         throttled, successes = self._throttled, self._successes
         self._throttled = self._successes = 0
         try:
@@ -365,11 +415,21 @@ class RedisRequestPacer:
 class RedisDeduplicator:
     """Drops a webhook delivery that any process or replica sharing this Redis has taken.
 
-    One `SET <prefix><dedup_key(event)> 1 NX EX <ttl>` per delivery. When Redis
-    cannot answer, `on_error` decides: `"process"` (the default) treats the
-    delivery as new, since an event handled twice beats one lost; `"reject"`
-    raises `DeduplicatorUnavailable`, which the receiver answers 503 so that the
-    API delivers again later.
+    One `SET <prefix><dedup_key(event)> 1 NX EX <ttl>` per delivery; give it to
+    `WebhookReceiver(dedup=...)`.
+
+    Args:
+        redis: A redis-py asyncio client; yours to open and close.
+        ttl: How long a delivery is remembered (seconds or a `timedelta`).
+        prefix: The keys' prefix.
+        on_error: When Redis cannot answer: `"process"` (the default) treats
+            the delivery as new, since an event handled twice beats one lost;
+            `"reject"` raises `DeduplicatorUnavailable`, which the receiver
+            answers 503 so that the API delivers again later.
+        timeout: Seconds Redis may take to answer.
+
+    Raises:
+        ConfigurationError: An option out of range.
     """
 
     def __init__(
@@ -398,7 +458,17 @@ class RedisDeduplicator:
         )
 
     async def is_duplicate(self, event: Event) -> bool:
-        """`True` if any process took this event within `ttl`; records it either way."""
+        """Whether any process took this event within `ttl`; records it either way.
+
+        Args:
+            event: A parsed event.
+
+        Returns:
+            `False` the first time, `True` for a repeat.
+
+        Raises:
+            DeduplicatorUnavailable: Redis could not answer and `on_error="reject"`.
+        """
         key = self.prefix + dedup_key(event)
         try:
             with anyio.fail_after(self.timeout):
