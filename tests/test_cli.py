@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import io
 import json
+import os
+import signal
 import sqlite3
+import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+from rich.segment import Segment
 
 from tests._net import free_port
 from timelines_async import AuthenticationError, ServerError, TimelinesError, TransportError
 from timelines_async.cli import main
-from timelines_async.cli._common import describe
+from timelines_async.cli._common import ProgressBars, describe
 from timelines_async.testing import FakeTimelines, serve_http
 
 TOKEN = "fake-token"
+PACKAGE = "timelines-async"
 
 
 def without_last_message(fake: FakeTimelines) -> int:
@@ -272,3 +282,109 @@ def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     for command in ("demo", "export", "fake-server"):
         assert command in out
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"timelines-async {importlib.metadata.version(PACKAGE)}\n"
+
+
+def test_without_a_token_the_cli_says_which_variable_to_set(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "--out", str(tmp_path / "x.sqlite")]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("timelines-async: error: no API token: set TIMELINES_API_TOKEN")
+    assert "token=" not in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_404_from_a_wrong_base_url_hints_at_the_base_url(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("TIMELINES_API_TOKEN", TOKEN)
+    with serve_http(FakeTimelines(chats=2, token=TOKEN)) as base_url:
+        wrong = base_url.removesuffix("/integrations/api") + "/api"
+        code = main(["export", "--out", str(tmp_path / "x.sqlite"), "--base-url", wrong])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "404" in err
+    assert f"is the base URL right? It is {wrong} (--base-url, TIMELINES_BASE_URL)" in err
+    assert err.count("\n") == 1
+    assert os.listdir(tmp_path) == [], "a failed run leaves no empty database"
+
+
+def test_a_database_of_another_workspace_is_refused_unless_force_merge(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "x.sqlite")
+    with serve_http(FakeTimelines(chats=2, token=TOKEN)) as base_url:
+        env.setenv("TIMELINES_API_TOKEN", TOKEN)
+        assert main(["export", "--out", out, "--base-url", base_url]) == 0
+    with serve_http(FakeTimelines(chats=3, token="other-token")) as base_url:
+        env.setenv("TIMELINES_API_TOKEN", "other-token")
+        capsys.readouterr()
+        assert main(["export", "--out", out, "--base-url", base_url]) == 1
+        err = capsys.readouterr().err
+        assert main(["export", "--out", out, "--base-url", base_url, "--force-merge"]) == 0
+
+    assert err.startswith(f"timelines-async: error: {out} holds the export of another workspace")
+    assert "--force-merge" in err
+    assert err.count("\n") == 1
+
+
+def test_jsonl_dash_writes_the_lines_to_stdout_and_the_summary_to_stderr() -> None:
+    fake = FakeTimelines(seed=2, chats=5, token=TOKEN)
+    with serve_http(fake) as base_url:
+        done = subprocess.run(
+            [sys.executable, "-m", "timelines_async.cli", "export", "--jsonl", "-"],
+            capture_output=True,
+            env={**os.environ, "TIMELINES_API_TOKEN": TOKEN, "TIMELINES_BASE_URL": base_url},
+            timeout=60,
+            check=False,
+        )
+
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert sorted(line["chat"]["id"] for line in lines if "chat" in line) == sorted(fake.chats)
+    assert done.stderr.decode().startswith("Exported 5 chats")
+    assert "into standard output" in done.stderr.decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX here")
+def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "x.sqlite"
+    command = [sys.executable, "-m", "timelines_async.cli", "export", "--out", str(out)]
+    fake = FakeTimelines(seed=2, chats=60, token=TOKEN)
+    with serve_http(fake) as base_url:
+        env = {**os.environ, "TIMELINES_API_TOKEN": TOKEN, "TIMELINES_BASE_URL": base_url}
+        with subprocess.Popen(
+            [*command, "--requests-per-second", "4"], stderr=subprocess.PIPE, env=env, text=True
+        ) as process:
+            while not any(request.path.endswith("/messages") for request in fake.requests):
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=30)
+        resumed = subprocess.run(command, env=env, capture_output=True, timeout=60, check=False)
+
+    assert process.returncode == 130
+    assert err == "timelines-async: interrupted; run the same command again to resume\n"
+    assert resumed.returncode == 0, resumed.stderr
+    assert count(out, "chats") == 60
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_progress_bars_leave_room_for_the_echoed_ctrl_c(width: int) -> None:
+    """A bar as wide as the terminal is printed twice when ^C wraps it."""
+    console = Console(width=width, force_terminal=True, file=io.StringIO())
+    bars = ProgressBars(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), console=console
+    )
+    bars.add_task("messages", total=1_234_567, completed=1_234_566)
+
+    lines = console.render_lines(bars.get_renderable(), console.options, pad=False)
+
+    assert lines
+    assert all(Segment.get_line_length(line) <= width - 3 for line in lines)

@@ -428,7 +428,7 @@ async def test_an_empty_workspace_exports_empty_tables(tmp_path: Path) -> None:
         summary = await export_workspace(tl, SQLiteStore(out))
 
     assert (summary.chats, summary.messages) == (0, 0)
-    assert [len(contents(out)[table]) for table in TABLES] == [0, 0, 0, 2]
+    assert [len(contents(out)[table]) for table in TABLES] == [0, 0, 0, 3]
 
 
 @pytest.mark.parametrize(

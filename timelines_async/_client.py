@@ -109,6 +109,8 @@ class TimelinesClient:
         )
         self.base_url = options.base_url
         self.send_interval = options.send_interval
+        #: Tells workspaces apart (an export database records it) without holding the token.
+        self.token_fingerprint = options.token_fingerprint
         self._http = HTTPCore(
             token=options.token,
             base_url=options.base_url,

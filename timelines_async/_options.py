@@ -6,6 +6,7 @@ through the same checks. The token is kept out of its `repr`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -112,6 +113,11 @@ class _Options:
     retry_max_delay: float = attrs.field(default=DEFAULT_RETRY_MAX_DELAY, validator=_at_least(0))
     http_client: httpx.AsyncClient | None = None
     send_limiter: SendLimiter | None = None
+
+    @property
+    def token_fingerprint(self) -> str:
+        """The first 16 hex digits of the token's SHA-256: which token, never the token."""
+        return hashlib.sha256(self.token.encode()).hexdigest()[:16]
 
     def __attrs_post_init__(self) -> None:
         if self.retry_base_delay > self.retry_max_delay:

@@ -11,12 +11,20 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from rich.console import Console
+import attrs
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._client import TimelinesClient
-from .._exceptions import AuthenticationError, TimelinesError, TransportError
+from .._exceptions import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    TimelinesError,
+    TransportError,
+)
 from .._options import (
+    DEFAULT_BASE_URL,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_REQUESTS_PER_SECOND,
@@ -26,6 +34,7 @@ from .._validation import check_integer, check_number
 from ..export import ExportProgress, ExportSummary, ProgressCallback
 
 __all__ = [
+    "ProgressBars",
     "add_client_options",
     "client_from_args",
     "describe",
@@ -112,6 +121,10 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
 
 
 def client_from_args(args: argparse.Namespace) -> TimelinesClient:
+    if not os.environ.get("TIMELINES_API_TOKEN", "").strip():
+        raise ConfigurationError(
+            "no API token: set TIMELINES_API_TOKEN (TimelinesAI app -> Integrations -> Public API)"
+        )
     return TimelinesClient(
         base_url=args.base_url,
         max_concurrency=args.max_concurrency,
@@ -127,17 +140,58 @@ def describe(error: TimelinesError, args: argparse.Namespace) -> str:
     Errors never hold the token; should a server echo it back in a message, it
     is blanked here all the same.
     """
+    where = getattr(args, "base_url", None) or os.environ.get("TIMELINES_BASE_URL")
     if isinstance(error, AuthenticationError):
         text = f"the API refused the token (401): {error.message}; check TIMELINES_API_TOKEN"
     elif isinstance(error, TransportError):
-        where = getattr(args, "base_url", None) or os.environ.get("TIMELINES_BASE_URL") or "the API"
-        text = f"cannot reach {where}: {error}"
+        text = f"cannot reach {where or 'the API'}: {error}"
+    elif _missing_endpoint(error):
+        # Not a missing chat or message: the endpoint itself is missing.
+        text = (
+            f"{error}; is the base URL right? It is {where or DEFAULT_BASE_URL} "
+            "(--base-url, TIMELINES_BASE_URL)"
+        )
     else:
         text = str(error) or type(error).__name__
     token = os.environ.get("TIMELINES_API_TOKEN", "").strip()
     if token:
         text = text.replace(token, "<token>")
     return " ".join(text.split())
+
+
+class ProgressBars(Progress):
+    """rich's progress bars, kept a few columns narrower than the terminal.
+
+    A line that fills the terminal leaves the cursor in the last column: the
+    `^C` the terminal echoes there then wraps to a new line, and the final
+    redraw, one line off, prints the first bar twice.
+    """
+
+    def get_renderable(self) -> RenderableType:
+        return _Narrower(super().get_renderable())
+
+
+@attrs.frozen
+class _Narrower:
+    """Renders its content `margin` columns narrower than the space it is given."""
+
+    content: RenderableType
+    #: Room for the echoed `^C`, and a column to spare.
+    margin: int = 3
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from console.render(
+            self.content, options.update_width(max(options.max_width - self.margin, 1))
+        )
+
+
+def _missing_endpoint(error: TimelinesError) -> bool:
+    """A 404 for a listing (no id in the path): the endpoint itself, not a chat, is missing."""
+    return (
+        isinstance(error, APIError)
+        and error.status_code == 404
+        and not any(c.isdigit() for c in error.path)
+    )
 
 
 @contextlib.contextmanager
@@ -147,7 +201,7 @@ def export_progress(console: Console) -> Iterator[ProgressCallback | None]:
         yield None
         return
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console) as bars:
+    with ProgressBars(*columns, TimeElapsedColumn(), console=console) as bars:
         chats = bars.add_task("chats", total=None)
         messages = bars.add_task("messages", total=None)
 

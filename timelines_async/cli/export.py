@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -20,21 +21,35 @@ def register(subparsers: Any) -> None:
         description=(
             "Export every chat and message of the workspace. Into SQLite (--out) a second "
             "run reads only the chats that changed and an interrupted run resumes; "
-            "JSON Lines (--jsonl) is always a full export, replacing the file when done."
+            "JSON Lines (--jsonl) is always a full export, replacing a regular file when "
+            "done; a pipe or a device is written as the export goes, '-' is standard output."
         ),
     )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", metavar="FILE.sqlite", help="SQLite database to create or update")
-    target.add_argument("--jsonl", metavar="FILE", help="JSON Lines file to write")
+    target.add_argument("--jsonl", metavar="FILE", help="JSON Lines file to write ('-': stdout)")
+    parser.add_argument(
+        "--force-merge",
+        action="store_true",
+        help="export into a database that holds another workspace's export (mixes the two)",
+    )
     add_client_options(parser)
     parser.set_defaults(run=run)
 
 
 async def run(args: argparse.Namespace) -> int:
-    store: Store = SQLiteStore(args.out) if args.out else JSONLStore(args.jsonl)
-    console = Console(soft_wrap=True)
+    store = _store(args)
+    # With the lines on standard output, the bars and the summary go to standard error.
+    console = Console(soft_wrap=True, stderr=args.jsonl == "-")
     async with client_from_args(args) as client:
         with export_progress(console) as progress:
             summary = await export_workspace(client, store, progress=progress)
-    console.print(summary_line(summary, args.out or args.jsonl), markup=False, highlight=False)
+    where = "standard output" if args.jsonl == "-" else args.out or args.jsonl
+    console.print(summary_line(summary, where), markup=False, highlight=False)
     return 0
+
+
+def _store(args: argparse.Namespace) -> Store:
+    if args.out:
+        return SQLiteStore(args.out, force_merge=args.force_merge)
+    return JSONLStore(sys.stdout.buffer if args.jsonl == "-" else args.jsonl)

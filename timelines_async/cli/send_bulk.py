@@ -21,7 +21,6 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -30,7 +29,7 @@ from .. import campaign
 from .._client import TimelinesClient
 from .._options import DEFAULT_SEND_INTERVAL
 from ..campaign import CampaignProgress, CampaignReport, InvalidRowsError, Outcome, QuotaCheck
-from ._common import add_client_options, non_negative, positive_int
+from ._common import ProgressBars, add_client_options, non_negative, positive_int
 
 __all__ = ["register"]
 
@@ -229,7 +228,7 @@ def _progress(
         TimeElapsedColumn(),
         TextColumn("{task.fields[left]}"),
     )
-    with Progress(*columns, console=console) as bars:
+    with ProgressBars(*columns, console=console) as bars:
         task = bars.add_task("sending", total=None, left="")
         quota_line = _QuotaLine()
 

@@ -14,11 +14,12 @@ Lines is always a full export.
 from ._jsonl import JSONLStore
 from ._run import ExportProgress, ExportSummary, ProgressCallback, export_workspace
 from ._sqlite import SQLiteStore, read_source
-from ._store import ChatRows, MessageRows, Store, StoreError, SyncState, Write
+from ._store import ChatRows, ExportSource, MessageRows, Store, StoreError, SyncState, Write
 
 __all__ = [
     "ChatRows",
     "ExportProgress",
+    "ExportSource",
     "ExportSummary",
     "JSONLStore",
     "MessageRows",

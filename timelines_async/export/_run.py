@@ -28,7 +28,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .._client import TimelinesClient
 from .._exceptions import InvalidRequestError, NotFoundError
 from ..models import Chat, Message
-from ._store import ChatRows, MessageRows, Store, SyncState, Write
+from ._store import ChatRows, ExportSource, MessageRows, Store, SyncState, Write
 
 __all__ = ["ExportProgress", "ExportSummary", "ProgressCallback", "export_workspace"]
 
@@ -87,7 +87,8 @@ async def export_workspace(
     if progress is not None and not callable(progress):
         raise InvalidRequestError("progress", f"expected a callable or None, not {progress!r:.80}")
     started = time.monotonic()
-    state = await anyio.to_thread.run_sync(store.open, client.base_url)
+    source = ExportSource(client.base_url, client.token_fingerprint)
+    state = await anyio.to_thread.run_sync(store.open, source)
     complete = False
     try:
         run = _Run(client, store, state, progress)

@@ -7,7 +7,8 @@ a new column on the next run):
 - `messages`: one row per message uid; `reactions`, `data`, `failure_reason` as JSON;
 - `sync_state`: per chat, the newest stored message uid and whether the history
   was read to the end (`complete`) while the chat showed `last_message_uid`;
-- `meta`: the schema version and the base URL the export came from.
+- `meta`: the schema version, and the workspace the export came from: the base
+  URL (`source`) and the token's fingerprint (`token_fingerprint`, a hash).
 
 Timestamps are ISO 8601 text in UTC; booleans are 0/1.
 """
@@ -26,9 +27,10 @@ from typing import Any
 
 import attrs
 
+from .._validation import check_bool
 from ..models import Chat, Message
 from ._records import record
-from ._store import ChatRows, MessageRows, StoreError, SyncState, Write, output_path
+from ._store import ChatRows, ExportSource, MessageRows, StoreError, SyncState, Write, output_path
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "read_source"]
 
@@ -110,33 +112,40 @@ class SQLiteStore:
     """Export into a SQLite file (created if missing; an earlier export is updated in place).
 
     Refuses a database that something else wrote, so it never alters a user's
-    unrelated file.
+    unrelated file, and one that holds another workspace's export (another base
+    URL or token), so two workspaces are never mixed, unless `force_merge`.
+    A run that fails before storing anything leaves no database it created.
     """
 
-    def __init__(self, path: str | PathLike[str]) -> None:
+    def __init__(self, path: str | PathLike[str], *, force_merge: bool = False) -> None:
         self.path = output_path(path)
+        self.force_merge = check_bool("force_merge", force_merge)
         self._db: sqlite3.Connection | None = None
+        self._created = False
+        self._stored = False
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
-    def open(self, source: str) -> dict[int, SyncState]:
+    def open(self, source: ExportSource) -> dict[int, SyncState]:
+        created = not self.path.exists()
         try:
             db = sqlite3.connect(self.path, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         try:
             state = self._prepare(db, source)
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             db.close()
-            raise StoreError(f"{self.path} is not usable as an export database: {exc}") from exc
-        except BaseException:
-            db.close()
+            if created:
+                self._remove()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{self.path} is not usable as an export database: {exc}") from exc
             raise
-        self._db = db
+        self._db, self._created, self._stored = db, created, False
         return state
 
-    def _prepare(self, db: sqlite3.Connection, source: str) -> dict[int, SyncState]:
+    def _prepare(self, db: sqlite3.Connection, source: ExportSource) -> dict[int, SyncState]:
         tables = {
             name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
@@ -145,6 +154,8 @@ class SQLiteStore:
                 f"{self.path} is a SQLite database that timelines-async did not write; "
                 "choose another file"
             )
+        if tables and not self.force_merge:
+            self._check_source(db, source)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         with db:
@@ -157,7 +168,11 @@ class SQLiteStore:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             db.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [("schema_version", str(SCHEMA_VERSION)), ("source", source)],
+                [
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("source", source.base_url),
+                    ("token_fingerprint", source.token_fingerprint),
+                ],
             )
         rows = db.execute(
             "SELECT chat_id, newest_message_uid, last_message_uid, complete FROM sync_state"
@@ -166,6 +181,23 @@ class SQLiteStore:
             chat_id: SyncState(newest, last, bool(complete))
             for chat_id, newest, last, complete in rows
         }
+
+    def _check_source(self, db: sqlite3.Connection, source: ExportSource) -> None:
+        """Refuse another workspace's database (one written before fingerprints were kept
+        is taken as this workspace's when its base URL matches)."""
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        base_url = meta.get("source", source.base_url)
+        fingerprint = meta.get("token_fingerprint", source.token_fingerprint)
+        if base_url != source.base_url:
+            other = f"from {base_url}"
+        elif fingerprint != source.token_fingerprint:
+            other = "read with another API token"
+        else:
+            return
+        raise StoreError(
+            f"{self.path} holds the export of another workspace ({other}); choose another "
+            "file, or merge the two on purpose with --force-merge (force_merge=True)"
+        )
 
     def write(self, batch: Sequence[Write]) -> None:
         try:
@@ -183,6 +215,7 @@ class SQLiteStore:
                     db.executemany(_UPSERT_CHAT, [row(chat) for chat in item.chats])
                 else:
                     self._write_messages(db, item, row)
+        self._stored = self._stored or bool(batch)
 
     @staticmethod
     def _write_messages(
@@ -196,9 +229,17 @@ class SQLiteStore:
         )
 
     def close(self, *, complete: bool) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._db is None:
+            return
+        self._db.close()
+        self._db = None
+        if not complete and self._created and not self._stored:
+            self._remove()
+
+    def _remove(self) -> None:
+        """Delete the database this run created (with SQLite's side files)."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:

@@ -19,6 +19,7 @@ from ..models import Chat, Message
 
 __all__ = [
     "ChatRows",
+    "ExportSource",
     "MessageRows",
     "Store",
     "StoreError",
@@ -30,6 +31,19 @@ __all__ = [
 
 class StoreError(TimelinesError):
     """The export's output cannot be used (not a database of ours, unwritable, ...)."""
+
+
+@attrs.frozen
+class ExportSource:
+    """The workspace an export reads: its API base URL and its token's fingerprint.
+
+    Two exports of one workspace have the same source; a store that keeps data
+    across runs records it, so that another workspace's data is never mixed in.
+    The fingerprint is `TimelinesClient.token_fingerprint`, never the token.
+    """
+
+    base_url: str
+    token_fingerprint: str
 
 
 @attrs.frozen
@@ -71,8 +85,8 @@ Write = ChatRows | MessageRows
 class Store(Protocol):
     """Where an export goes. Blocking methods: the run calls them from a worker thread."""
 
-    def open(self, source: str) -> dict[int, SyncState]:
-        """Prepare the output for an export from `source` (the base URL); the saved sync state."""
+    def open(self, source: ExportSource) -> dict[int, SyncState]:
+        """Prepare the output for an export from `source`; the saved sync state."""
         ...
 
     def write(self, batch: Sequence[Write]) -> None:
