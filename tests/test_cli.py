@@ -388,3 +388,30 @@ def test_progress_bars_leave_room_for_the_echoed_ctrl_c(width: int) -> None:
 
     assert lines
     assert all(Segment.get_line_length(line) <= width - 3 for line in lines)
+
+
+def test_a_send_bulk_run_refused_before_sending_leaves_no_journal_or_lock_file(
+    tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text("phone,name\n+14155550001,Ann\n", encoding="utf-8")
+    env.setenv("TIMELINES_API_TOKEN", "wrong-token")
+    with serve_http(FakeTimelines(chats=2, token=TOKEN)) as base_url:
+        code = main(["send-bulk", str(csv), "--text", "Hi {name}", "--base-url", base_url])
+
+    assert code == 1
+    assert "401" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == ["c.csv"]
+
+
+def test_a_finished_send_bulk_run_keeps_its_journal_and_removes_its_lock_file(
+    tmp_path: Path, env: pytest.MonkeyPatch
+) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text("phone,name\n+14155550001,Ann\n", encoding="utf-8")
+    env.setenv("TIMELINES_API_TOKEN", TOKEN)
+    with serve_http(FakeTimelines(chats=2, token=TOKEN)) as base_url:
+        args = ["send-bulk", str(csv), "--text", "Hi {name}", "--base-url", base_url]
+        assert main([*args, "--requests-per-second", "0"]) == 0
+
+    assert sorted(os.listdir(tmp_path)) == ["c.csv", "c.csv.journal.sqlite"]

@@ -21,15 +21,16 @@ never work on it at once.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import IO, Any, Protocol, Self
 
 import attrs
 
@@ -99,23 +100,28 @@ def default_journal_path(csv_path: Path) -> Path:
 class Journal:
     """An open, locked journal. Use `Journal.open(path, plan)` as a context manager."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, lock: _Lock) -> None:
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, lock: _Lock, *, created: bool = False
+    ) -> None:
         self.path = path
         self._db = connection
         self._lock = lock
         self._meta: dict[str, str] = {}
+        #: This run created the file: it is removed again if the run sent nothing.
+        self._created = created
 
     @classmethod
     def open(cls, path: Path, plan: Plan) -> Self:
         """Lock the journal, create it for `plan` or check that it belongs to `plan`."""
         lock = _acquire_lock(path)
         try:
+            created = not path.exists()
             try:
                 db = _connect(path)
             except sqlite3.Error as exc:
                 raise CampaignError(f"cannot open the journal {path}: {exc}") from exc
             try:
-                journal = cls(path, db, lock)
+                journal = cls(path, db, lock, created=created)
                 with _sqlite_errors(path):
                     journal._open(plan)
                 return journal
@@ -163,7 +169,12 @@ class Journal:
                 db.close()
 
     def close(self) -> None:
+        """Release the journal; one this run created and sent nothing under is removed."""
+        discard = self._created and not self._ever_attempted()
         self._db.close()
+        if discard:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self._lock.close()
 
     def __enter__(self) -> Self:
@@ -431,13 +442,30 @@ class _NoLock:
         pass
 
 
+class _FileLock:
+    """The journal's `PATH.lock`, removed when released so no stray file is left behind."""
+
+    def __init__(self, path: Path, handle: IO[bytes]) -> None:
+        self.path = path
+        self._handle = handle
+
+    def close(self) -> None:
+        # Removed while still held: a run that opened it meanwhile sees, once it holds
+        # the lock, that the file is gone, and takes the lock anew (`_acquire_lock`).
+        with suppress(OSError):
+            self.path.unlink()
+        self._handle.close()
+
+
 def _acquire_lock(path: Path) -> _Lock:
     lock_path = path.with_name(path.name + ".lock")
-    try:
-        handle = open(lock_path, "a+b")  # noqa: SIM115 (held for the journal's lifetime)
-    except OSError as exc:
-        raise CampaignError(f"cannot open the journal {path}: {exc}") from exc
-    if sys.platform != "win32":
+    while True:
+        try:
+            handle = open(lock_path, "a+b")  # noqa: SIM115 (held for the journal's lifetime)
+        except OSError as exc:
+            raise CampaignError(f"cannot open the journal {path}: {exc}") from exc
+        if sys.platform == "win32":
+            return _FileLock(lock_path, handle)
         import fcntl
 
         try:
@@ -447,7 +475,16 @@ def _acquire_lock(path: Path) -> _Lock:
             raise JournalBusyError(
                 f"{path} is in use by another run of this campaign; wait for it to finish"
             ) from None
-    return handle
+        if _same_file(handle, lock_path):
+            return _FileLock(lock_path, handle)
+        handle.close()  # the run that held it removed it: lock the new file
+
+
+def _same_file(handle: IO[bytes], path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), path.stat())
+    except FileNotFoundError:
+        return False
 
 
 def _now() -> str:
