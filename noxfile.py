@@ -64,7 +64,9 @@ def tests(session: nox.Session) -> None:
 def coverage(session: nox.Session) -> None:
     """The suite with branch coverage of the package, reported per module."""
     session.install("-e", ".[dev]")
-    session.run("pytest", "--cov", "--cov-report=term:skip-covered", *session.posargs)
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", "-q")
+    session.run("coverage", "report")
 
 
 @nox.session(python=OLDEST)
