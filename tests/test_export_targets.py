@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from timelines_async import AuthenticationError, TimelinesClient
+from timelines_async import AuthenticationError, InvalidRequestError, TimelinesClient
 from timelines_async.export import ExportSource, JSONLStore, SQLiteStore, StoreError
 from timelines_async.export import export_workspace as export
 from timelines_async.testing import FakeTimelines
@@ -142,3 +142,24 @@ async def test_a_failed_run_keeps_a_database_that_was_there_before(
         with pytest.raises(AuthenticationError):
             await export(client, SQLiteStore(out, force_merge=True))
     assert out.exists()
+
+
+def test_a_jsonl_target_must_be_a_path_or_a_binary_stream() -> None:
+    with pytest.raises(InvalidRequestError, match="target: expected a file path or a binary"):
+        JSONLStore(42)  # type: ignore[arg-type]
+    assert "BytesIO" in repr(JSONLStore(io.BytesIO()))
+
+
+async def test_a_database_from_before_fingerprints_is_adopted_by_its_workspace(
+    tl: TimelinesClient, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.sqlite"
+    await export(tl, SQLiteStore(out))
+    with closing(sqlite3.connect(out)) as db, db:
+        db.execute("DELETE FROM meta WHERE key = 'token_fingerprint'")
+
+    await export(tl, SQLiteStore(out))
+
+    with closing(sqlite3.connect(out)) as db:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    assert meta["token_fingerprint"] == tl.token_fingerprint
