@@ -142,6 +142,9 @@ def _listen(host: str, port: int) -> socket.socket | None:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
+        # Listening before the address is announced: a client that connects while the
+        # server is still starting waits in the backlog instead of being refused.
+        listener.listen()
     except OSError as exc:
         listener.close()
         print(
