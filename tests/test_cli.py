@@ -357,22 +357,21 @@ def test_jsonl_dash_writes_the_lines_to_stdout_and_the_summary_to_stderr() -> No
 def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "x.sqlite"
     command = [sys.executable, "-m", "timelines_async.cli", "export", "--out", str(out)]
-    fake = FakeTimelines(seed=2, chats=60, token=TOKEN)
+    command += ["--requests-per-second", "5"]  # a few seconds: stopped at the first history
+    fake = FakeTimelines(seed=2, chats=20, token=TOKEN)
     with serve_http(fake) as base_url:
         env = {**os.environ, "TIMELINES_API_TOKEN": TOKEN, "TIMELINES_BASE_URL": base_url}
-        with subprocess.Popen(
-            [*command, "--requests-per-second", "4"], stderr=subprocess.PIPE, env=env, text=True
-        ) as process:
+        with subprocess.Popen(command, stderr=subprocess.PIPE, env=env, text=True) as process:
             while not any(request.path.endswith("/messages") for request in fake.requests):
                 time.sleep(0.05)
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=30)
-        resumed = subprocess.run(command, env=env, capture_output=True, timeout=60, check=False)
+        resumed = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
 
     assert process.returncode == 130
     assert err == "timelines-async: interrupted; run the same command again to resume\n"
     assert resumed.returncode == 0, resumed.stderr
-    assert count(out, "chats") == 60
+    assert count(out, "chats") == 20
 
 
 @pytest.mark.parametrize("width", [60, 80])
