@@ -24,7 +24,6 @@ from ._exceptions import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
-    SendOutcomeUnknown,
     ServerError,
     TimelinesError,
     TransportError,
@@ -33,7 +32,7 @@ from ._exceptions import (
 )
 from ._limits import InProcessSendLimiter, RequestPacing, SendLimiter
 from ._pagination import Page, Pager
-from ._send_attempt import SendAttempt, Target, TargetKind
+from ._send_attempt import SendAttempt, SendOutcomeUnknown, Target, TargetKind
 from ._version import __version__
 from .models import (
     Chat,

@@ -5,7 +5,7 @@ TimelinesError
 ├── ConfigurationError
 ├── InvalidRequestError (also a ValueError)   raised before any request is sent
 ├── TransportError                            network failure after retries
-├── SendOutcomeUnknown                        a send may or may not have been accepted
+├── SendOutcomeUnknown                        a send may or may not have been accepted (in _send_attempt)
 ├── InvalidEventError                         a webhook body that is not an event
 └── APIError                                  .status_code .error_code .message .errors
     ├── BadRequestError          400
@@ -34,11 +34,7 @@ the server said, never the request headers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ._send_attempt import SendAttempt, Target
+from typing import Any
 
 __all__ = [
     "APIError",
@@ -54,7 +50,6 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
-    "SendOutcomeUnknown",
     "ServerError",
     "TimelinesError",
     "TransportError",
@@ -97,52 +92,6 @@ class TransportError(TimelinesError):
         super().__init__(f"{method} {path}: {message}")
         self.method = method
         self.path = path
-
-
-class SendOutcomeUnknown(TimelinesError):
-    """A message send whose outcome is unknown: it may or may not have gone out.
-
-    Raised after a read timeout, a connection lost once the request was written,
-    a 5xx answer, or a 2xx answer whose body could not be read. It is never
-    retried automatically, because a retry could message a person twice. Check
-    with `await client.messages.reconcile(err)`, which looks for the message in
-    every chat the send may have gone to.
-
-    `attempt` is the `SendAttempt` (target, sending number, text, file, time);
-    `target`, `whatsapp_account_phone`, `text` and `attempted_at` are shortcuts
-    to it. `reason` says what went wrong; the cause is chained as `__cause__`.
-    """
-
-    def __init__(self, *, attempt: SendAttempt, reason: str) -> None:
-        self.attempt = attempt
-        self.reason = reason
-        sender = attempt.whatsapp_account_phone
-        super().__init__(
-            f"the send to {attempt.target}"
-            + (f" from {sender}" if sender else "")
-            + f" attempted at {attempt.attempted_at.isoformat()} may or may not have been "
-            f"accepted ({reason}); it was not retried. Check with "
-            "`await client.messages.reconcile(err)` before sending again."
-        )
-
-    @property
-    def target(self) -> Target:
-        return self.attempt.target
-
-    @property
-    def whatsapp_account_phone(self) -> str | None:
-        return self.attempt.whatsapp_account_phone
-
-    @property
-    def text(self) -> str | None:
-        return self.attempt.text
-
-    @property
-    def attempted_at(self) -> datetime:
-        return self.attempt.attempted_at
-
-    def __repr__(self) -> str:
-        return f"SendOutcomeUnknown(attempt={self.attempt!r}, reason={self.reason!r})"
 
 
 class APIError(TimelinesError):

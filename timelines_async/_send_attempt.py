@@ -12,9 +12,10 @@ from enum import StrEnum
 
 import attrs
 
+from ._exceptions import TimelinesError
 from ._validation import MAX_CHAT_NAME, check_chat_id, check_phone, check_text, check_uid
 
-__all__ = ["SendAttempt", "Target", "TargetKind"]
+__all__ = ["SendAttempt", "SendOutcomeUnknown", "Target", "TargetKind"]
 
 
 class TargetKind(StrEnum):
@@ -85,3 +86,49 @@ class SendAttempt:
     file_uid: str | None = None
     attachment: bool = attrs.field(default=attrs.Factory(_has_file, takes_self=True))
     attempted_at: datetime = attrs.field(validator=_aware)
+
+
+class SendOutcomeUnknown(TimelinesError):
+    """A message send whose outcome is unknown: it may or may not have gone out.
+
+    Raised after a read timeout, a connection lost once the request was written,
+    a 5xx answer, or a 2xx answer whose body could not be read. It is never
+    retried automatically, because a retry could message a person twice. Check
+    with `await client.messages.reconcile(err)`, which looks for the message in
+    every chat the send may have gone to.
+
+    `attempt` is the `SendAttempt` (target, sending number, text, file, time);
+    `target`, `whatsapp_account_phone`, `text` and `attempted_at` are shortcuts
+    to it. `reason` says what went wrong; the cause is chained as `__cause__`.
+    """
+
+    def __init__(self, *, attempt: SendAttempt, reason: str) -> None:
+        self.attempt = attempt
+        self.reason = reason
+        sender = attempt.whatsapp_account_phone
+        super().__init__(
+            f"the send to {attempt.target}"
+            + (f" from {sender}" if sender else "")
+            + f" attempted at {attempt.attempted_at.isoformat()} may or may not have been "
+            f"accepted ({reason}); it was not retried. Check with "
+            "`await client.messages.reconcile(err)` before sending again."
+        )
+
+    @property
+    def target(self) -> Target:
+        return self.attempt.target
+
+    @property
+    def whatsapp_account_phone(self) -> str | None:
+        return self.attempt.whatsapp_account_phone
+
+    @property
+    def text(self) -> str | None:
+        return self.attempt.text
+
+    @property
+    def attempted_at(self) -> datetime:
+        return self.attempt.attempted_at
+
+    def __repr__(self) -> str:
+        return f"SendOutcomeUnknown(attempt={self.attempt!r}, reason={self.reason!r})"

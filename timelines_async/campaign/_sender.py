@@ -46,7 +46,6 @@ from .._exceptions import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
-    SendOutcomeUnknown,
     ServerError,
     TimelinesError,
     TransportError,
@@ -54,6 +53,7 @@ from .._exceptions import (
     UnprocessableEntityError,
 )
 from .._retry import backoff_delay
+from .._send_attempt import SendOutcomeUnknown
 from ._journal import Journal, JournalRow
 from ._report import CampaignProgress, QuotaCheck, RecipientResult, result_of
 

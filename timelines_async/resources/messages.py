@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._converter import structure
-from .._exceptions import InvalidRequestError, SendOutcomeUnknown
+from .._exceptions import InvalidRequestError
 from .._fan_in import fan_in
 from .._files import FileInput, multipart_body
 from .._http import HTTPCore, _Call, _OutcomeUnknown
 from .._pagination import Page, Pager, cursor_pages, page_from
 from .._retry import RequestKind
-from .._send_attempt import SendAttempt, Target, TargetKind
+from .._send_attempt import SendAttempt, SendOutcomeUnknown, Target, TargetKind
 from .._validation import (
     MAX_CAPTION,
     MAX_LABEL,
