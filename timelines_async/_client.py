@@ -20,6 +20,7 @@ from ._options import (
     DEFAULT_TIMEOUT,
     _Options,
 )
+from ._redact import install_url_filter
 from ._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
 from ._transport import TransportName, check_transport
 from ._validation import check_integer, check_number, option_error
@@ -94,6 +95,7 @@ class TimelinesClient:
         transport: TransportName = "auto",
     ) -> None:
         apply_log_switch()
+        install_url_filter()
         options = _Options(
             token=token,
             base_url=base_url,

@@ -44,6 +44,7 @@ from ._exceptions import (
 )
 from ._limits import RequestPacer, RequestPacing, SendLimiter
 from ._logs import LOGGER_NAME
+from ._redact import fetching_signed_url
 from ._retry import (
     DEFAULT_RETRY_BASE_DELAY,
     DEFAULT_RETRY_MAX_DELAY,
@@ -288,7 +289,7 @@ class HTTPCore:
         path = "(download URL)"
         async with self._shared.slots:
             try:
-                with _httpx_errors("GET", path):
+                with _httpx_errors("GET", path), fetching_signed_url(url):
                     async with self._shared.client.stream(
                         "GET", url, timeout=self._timeout
                     ) as response:

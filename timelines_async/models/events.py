@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from .._redact import repr_url
 from ._enums import WebhookEventType
 
 __all__ = [
@@ -49,7 +50,7 @@ class Party:
 @attrs.frozen(kw_only=True)
 class Attachment:
     #: Valid for 15 minutes; fetch the file through the API after that.
-    temporary_download_url: str | None = None
+    temporary_download_url: str | None = attrs.field(default=None, repr=repr_url)
     filename: str | None = None
     size: int | None = None
     mimetype: str | None = None

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import attrs
 
+from .._redact import repr_url
+
 __all__ = ["FileInfo"]
 
 
@@ -20,4 +22,4 @@ class FileInfo:
     uploaded_by_email: str | None = None
     uploaded_at: datetime | None = None
     #: Valid for 15 minutes; present on `get` and upload answers, not in listings.
-    temporary_download_url: str | None = None
+    temporary_download_url: str | None = attrs.field(default=None, repr=repr_url)
