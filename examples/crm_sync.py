@@ -3,8 +3,8 @@
 For each `message:received:new` delivery the sender is upserted into the
 `contacts` table, and the chat is labelled `crm-synced` and assigned (to
 `--owner`, by default you) unless someone has it. The receiving (secret URL,
-answer at once, work in the background, repeats dropped) is `create_app` from
-examples/webhook_receiver.py. Run it:
+answer at once, work in the background, repeats dropped) is the library's
+`WebhookReceiver`, through `create_app` from examples/webhook_receiver.py. Run it:
 
     TIMELINES_WEBHOOK_SECRET=... python examples/crm_sync.py --db crm.sqlite
     python examples/crm_sync.py --fake    # a demo: deliveries (one repeated) posted in-process
@@ -12,6 +12,7 @@ examples/webhook_receiver.py. Run it:
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sqlite3
@@ -29,6 +30,7 @@ from webhook_receiver import Handler, create_app
 
 from timelines_async import TimelinesClient
 from timelines_async.events import Event, MessageEvent, Party
+from timelines_async.receiver import RedactSecretFilter
 from timelines_async.testing import FakeTimelines
 
 LABEL = "crm-synced"
@@ -101,10 +103,12 @@ async def run(argv: Sequence[str] | None) -> None:
             with closing(sqlite3.connect(args.db)) as connection:
                 print(*connection.execute("SELECT * FROM contacts ORDER BY phone"), sep="\n")
             return
-        import uvicorn  # no access log: the request path holds the secret
+        import uvicorn
 
+        # The request path holds the secret: the access log shows it masked.
+        logging.getLogger("uvicorn.access").addFilter(RedactSecretFilter(secret))
         port = int(os.environ.get("PORT", "8000"))
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port)
         await uvicorn.Server(config).serve()
 
 

@@ -1,11 +1,10 @@
-"""Receive TimelinesAI webhooks with Starlette: check, answer at once, process in the background.
+"""Receive TimelinesAI webhooks with Starlette, on the library's `WebhookReceiver`.
 
 TimelinesAI signs nothing and sends no headers of its own, so the subscription URL
-carries a secret (`/timelines/webhook/<secret>`); a wrong secret gets 404. The API
-waits 5 s for an answer and then retries (three attempts in all), so a delivery is
-answered 200 at once, a repeat is dropped with `Deduplicator`, and the work runs
-in a task group that lives as long as the app (shutdown waits for it). A body that
-is not an event gets 400.
+carries a secret (`/timelines/webhook/<secret>`); a wrong secret gets 404. The
+receiver answers each delivery 200 at once (the API delivers again after 5 s),
+drops repeats, and runs the handler in the background; shutdown waits for it.
+The secret sits in the path, so the access log gets `RedactSecretFilter`.
 
 Run it (uvicorn on 127.0.0.1:8000, or $PORT):
 
@@ -18,20 +17,16 @@ a tunnel while developing. Replace `handle_event` with your own processing.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import anyio
-from anyio.abc import TaskGroup
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Mount
 
-from timelines_async.events import Deduplicator, Event, InvalidEventError, MessageEvent, parse_event
+from timelines_async.events import Deduplicator, Event, MessageEvent
+from timelines_async.receiver import RedactSecretFilter, WebhookReceiver
 
 log = logging.getLogger("webhook_receiver")
 
@@ -54,47 +49,16 @@ def create_app(
     dedup: Deduplicator | None = None,
     max_concurrency: int = 10,
 ) -> Starlette:
-    """The receiver app: POST `/timelines/webhook/{secret}` hands each new event to `handler`."""
-    if not secret:
-        raise ValueError("the webhook secret must not be empty")
-    expected = secret.encode()
-    seen = dedup if dedup is not None else Deduplicator()
-    limiter = anyio.CapacityLimiter(max_concurrency)
-    tasks: TaskGroup | None = None
-
-    async def process(event: Event) -> None:
-        async with limiter:
-            try:
-                await handler(event)
-            except Exception:  # one failed event must not stop the others
-                log.exception("processing a %s event failed", event.event_type)
-
-    async def receive(request: Request) -> PlainTextResponse:
-        given = str(request.path_params["secret"]).encode()
-        if not hmac.compare_digest(given, expected):
-            return PlainTextResponse("Not Found", status_code=404)
-        try:
-            event = parse_event(await request.body())
-        except InvalidEventError as exc:
-            return PlainTextResponse(str(exc), status_code=400)
-        if tasks is None:  # the lifespan is not running: let the API retry later
-            return PlainTextResponse("not ready", status_code=503)
-        if not seen.is_duplicate(event):
-            tasks.start_soon(process, event)
-        return PlainTextResponse("OK")
+    """The app: POST `/timelines/webhook/{secret}` hands each new event to `handler`."""
+    receiver = WebhookReceiver(secret, dedup=dedup, max_concurrency=max_concurrency)
+    receiver.on()(handler)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        nonlocal tasks
-        async with anyio.create_task_group() as group:
-            tasks = group
-            try:
-                yield
-            finally:
-                tasks = None  # refuse new work; leaving the group waits for running work
+        async with receiver:  # leaving waits for the handlers in flight
+            yield
 
-    route = Route("/timelines/webhook/{secret}", receive, methods=["POST"])
-    return Starlette(routes=[route], lifespan=lifespan)
+    return Starlette(routes=[Mount("/timelines/webhook", app=receiver)], lifespan=lifespan)
 
 
 def main() -> None:
@@ -107,9 +71,9 @@ def main() -> None:
             "$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("uvicorn.access").addFilter(RedactSecretFilter(secret))
     port = int(os.environ.get("PORT", "8000"))
-    # No access log: the request path holds the secret.
-    uvicorn.run(create_app(secret), host="127.0.0.1", port=port, access_log=False)
+    uvicorn.run(create_app(secret), host="127.0.0.1", port=port)
 
 
 if __name__ == "__main__":

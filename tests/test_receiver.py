@@ -354,3 +354,16 @@ def test_redact_secret_filter_masks_message_args_and_extras_keeping_the_shape() 
     assert record.args == ("127.0.0.1:5000", "POST", "/timelines/webhook/<secret>", "1.1", 200)
     assert record.__dict__["first_request_line"] == "POST /timelines/webhook/<secret> HTTP/1.1"
     assert SECRET not in record.getMessage()
+
+
+def test_it_needs_neither_starlette_nor_aiohttp_until_aiohttp_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules.update(starlette=None, aiohttp=None, fastapi=None)\n"
+        "from timelines_async.receiver import WebhookReceiver\n"
+        "WebhookReceiver('s')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
