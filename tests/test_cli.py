@@ -178,7 +178,7 @@ def test_export_token_problems_are_one_line_errors(
     assert token is None or token not in printed.err
 
 
-def test_unreachable_server_is_a_one_line_error(
+def test_unreachable_server_is_waited_for_then_a_one_line_exit_3(
     tmp_path: Path, env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env.setenv("TIMELINES_API_TOKEN", "secret-token-5678")
@@ -193,12 +193,15 @@ def test_unreachable_server_is_a_one_line_error(
             base_url,
             "--max-retries",
             "0",
+            "--give-up-after",
+            "0.5",
         ]
     )
 
     err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith(f"timelines-async: error: cannot reach {base_url}")
+    assert code == 3
+    assert err.startswith("timelines-async: gave up: nothing succeeded for 0.5 s; last error: ")
+    assert err.rstrip().endswith("run the same command again to resume")
     assert err.count("\n") == 1
     assert "secret-token-5678" not in err
 

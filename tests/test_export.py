@@ -19,15 +19,15 @@ import httpx
 import pytest
 
 from timelines_async import (
+    AuthenticationError,
     Chat,
     InvalidRequestError,
     Message,
-    ServerError,
     TimelinesClient,
-    TransportError,
 )
 from timelines_async.export import (
     ExportProgress,
+    GaveUpError,
     JSONLStore,
     SQLiteStore,
     StoreError,
@@ -292,8 +292,16 @@ async def test_run_failed_by_the_network_resumes_to_the_same_database(
             requests_per_second=None,
         ) as broken,
     ):
-        with pytest.raises(TransportError):
-            await export_workspace(broken, SQLiteStore(resumed))
+        with pytest.raises(
+            GaveUpError, match="nothing succeeded for 0.2 s; last error: .*network down"
+        ):
+            await export_workspace(
+                broken,
+                SQLiteStore(resumed),
+                give_up_after=0.2,
+                retry_wait=0.01,
+                max_retry_wait=0.05,
+            )
 
     await export_workspace(tl, SQLiteStore(resumed))
 
@@ -327,9 +335,9 @@ async def test_export_completes_through_faults_by_retrying(
 
 
 async def test_an_api_error_is_raised_as_itself_not_wrapped_in_a_group(tmp_path: Path) -> None:
-    fake = FakeTimelines(seed=1, chats=20, faults=Faults(seed=5, server_error=0.2))
-    async with fake.client(max_retries=0) as tl:
-        with pytest.raises(ServerError, match=r"GET /chats\S* -> 503"):
+    fake = FakeTimelines(seed=1, chats=20)
+    async with fake.client(token="wrong-token") as tl:
+        with pytest.raises(AuthenticationError, match=r"GET /chats\S* -> 401"):
             await export_workspace(tl, SQLiteStore(tmp_path / "export.sqlite"))
 
 

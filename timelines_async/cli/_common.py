@@ -44,6 +44,7 @@ __all__ = [
     "positive",
     "positive_int",
     "summary_line",
+    "waiting_line",
 ]
 
 
@@ -201,18 +202,30 @@ def export_progress(console: Console) -> Iterator[ProgressCallback | None]:
         yield None
         return
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn())
-    with ProgressBars(*columns, TimeElapsedColumn(), console=console) as bars:
-        chats = bars.add_task("chats", total=None)
-        messages = bars.add_task("messages", total=None)
+    note = TextColumn("{task.fields[note]}")
+    with ProgressBars(*columns, TimeElapsedColumn(), note, console=console) as bars:
+        chats = bars.add_task("chats", total=None, note="")
+        messages = bars.add_task("messages", total=None, note="")
 
         def update(progress: ExportProgress) -> None:
             # The total grows while the listing is read; it is final once listing_done.
             bars.update(chats, completed=progress.chats_done, total=progress.chats_listed or None)
             bars.update(messages, completed=progress.messages)
+            bars.update(chats, note=waiting_line(progress))
             if progress.listing_done and progress.chats_done == progress.chats_listed:
                 bars.update(messages, total=progress.messages)
 
         yield update
+
+
+def waiting_line(progress: ExportProgress) -> str:
+    """ "API unavailable (503), retrying in 12 s, 3 chats waiting" while a read waits; else ""."""
+    if progress.retry_in is None or progress.problem is None:
+        return ""
+    waiting = (
+        f", {_count(progress.chats_waiting, 'chat')} waiting" if progress.chats_waiting else ""
+    )
+    return f"{progress.problem}, retrying in {math.ceil(progress.retry_in)} s{waiting}"
 
 
 def summary_line(summary: ExportSummary, where: str) -> str:

@@ -8,8 +8,16 @@ from typing import Any
 
 from rich.console import Console
 
-from ..export import JSONLStore, SQLiteStore, Store, export_workspace
-from ._common import add_client_options, client_from_args, export_progress, summary_line
+from .._job_retry import DEFAULT_GIVE_UP_AFTER
+from ..export import GaveUpError, JSONLStore, SQLiteStore, Store, export_workspace
+from ._common import (
+    add_client_options,
+    client_from_args,
+    describe,
+    export_progress,
+    positive,
+    summary_line,
+)
 
 __all__ = ["register"]
 
@@ -33,17 +41,39 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="export into a database that holds another workspace's export (mixes the two)",
     )
+    parser.add_argument(
+        "--give-up-after",
+        type=positive,
+        metavar="SECONDS",
+        default=DEFAULT_GIVE_UP_AFTER,
+        help=(
+            "an outage of the API is waited out; give up (exit 3) only when nothing has "
+            "succeeded for this long (default %(default)g s)"
+        ),
+    )
     add_client_options(parser)
     parser.set_defaults(run=run)
 
 
 async def run(args: argparse.Namespace) -> int:
+    """0 when the export is complete; 3 when it gave up waiting for the API (a rerun resumes)."""
     store = _store(args)
     # With the lines on standard output, the bars and the summary go to standard error.
     console = Console(soft_wrap=True, stderr=args.jsonl == "-")
-    async with client_from_args(args) as client:
-        with export_progress(console) as progress:
-            summary = await export_workspace(client, store, progress=progress)
+    try:
+        async with client_from_args(args) as client:
+            with export_progress(console) as progress:
+                summary = await export_workspace(
+                    client, store, progress=progress, give_up_after=args.give_up_after
+                )
+    except GaveUpError as error:
+        again = (
+            "run the same command again to resume"
+            if args.out
+            else "run it again to start over (JSON Lines is always a full export)"
+        )
+        print(f"timelines-async: gave up: {describe(error, args)}; {again}", file=sys.stderr)
+        return 3
     where = "standard output" if args.jsonl == "-" else args.out or args.jsonl
     console.print(summary_line(summary, where), markup=False, highlight=False)
     return 0

@@ -8,9 +8,12 @@
 
 Into SQLite a second run is incremental (only chats whose last message changed,
 only their new messages) and an interrupted run resumes where it stopped. JSON
-Lines is always a full export.
+Lines is always a full export. An outage of the API does not end a run: chats
+that fail are read again later, until nothing has succeeded for `give_up_after`
+seconds (`GaveUpError`).
 """
 
+from .._job_retry import GaveUpError
 from ._jsonl import JSONLStore
 from ._run import ExportProgress, ExportSummary, ProgressCallback, export_workspace
 from ._sqlite import SQLiteStore, read_source
@@ -21,6 +24,7 @@ __all__ = [
     "ExportProgress",
     "ExportSource",
     "ExportSummary",
+    "GaveUpError",
     "JSONLStore",
     "MessageRows",
     "ProgressCallback",
