@@ -15,6 +15,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import attrs
 import pytest
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
@@ -417,3 +418,18 @@ def test_a_finished_send_bulk_run_keeps_its_journal_and_removes_its_lock_file(
         assert main([*args, "--requests-per-second", "0"]) == 0
 
     assert sorted(os.listdir(tmp_path)) == ["c.csv", "c.csv.journal.sqlite"]
+
+
+def test_the_waiting_line_says_what_failed_when_it_is_tried_again_and_how_many_wait() -> None:
+    from timelines_async.cli._common import waiting_line
+    from timelines_async.export import ExportProgress
+
+    progress = ExportProgress(
+        chats_listed=40, listing_done=True, chats_done=10, messages=500,
+        chats_waiting=3, retry_in=11.2, problem="API unavailable (503)",
+    )  # fmt: skip
+    assert waiting_line(progress) == "API unavailable (503), retrying in 12 s, 3 chats waiting"
+    assert waiting_line(attrs.evolve(progress, chats_waiting=0)) == (
+        "API unavailable (503), retrying in 12 s"
+    )
+    assert waiting_line(attrs.evolve(progress, retry_in=None, problem=None)) == ""

@@ -293,7 +293,7 @@ async def test_run_failed_by_the_network_resumes_to_the_same_database(
         ) as broken,
     ):
         with pytest.raises(
-            GaveUpError, match="nothing succeeded for 0.2 s; last error: .*network down"
+            GaveUpError, match=r"nothing succeeded for 0\.2 s; last error: .*network down"
         ):
             await export_workspace(
                 broken,

@@ -25,6 +25,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from ._exceptions import (
@@ -197,6 +198,9 @@ class RetryQueue(Generic[T]):
         self._notify()
 
     async def get(self) -> T | None:
+        # A checkpoint even when an item is ready: a worker whose tries fail without
+        # ever waiting (no I/O) must not starve the other tasks, the give-up clock's too.
+        await anyio.lowlevel.checkpoint()
         while True:
             self._wake_due()
             if self._ready:
