@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -17,8 +18,14 @@ from .reliability._checks import assert_export_matches, expected_messages, store
 
 pytestmark = pytest.mark.anyio
 
+
+class Waits(TypedDict):
+    retry_wait: float
+    max_retry_wait: float
+
+
 #: Job-level waits short enough for a test, long enough to be waits.
-QUICK = {"retry_wait": 0.01, "max_retry_wait": 0.05}
+QUICK: Waits = {"retry_wait": 0.01, "max_retry_wait": 0.05}
 
 
 class Outage(httpx.AsyncBaseTransport):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import anyio
 import pytest
 
 from timelines_async import (
+    APIError,
     AuthenticationError,
     BadRequestError,
     NotFoundError,
@@ -113,7 +115,7 @@ async def test_queue_put_waits_while_the_ready_items_fill_the_limit() -> None:
         await queue.put(3)
 
 
-def error(cls: type[Exception], status: int, **context: object) -> Exception:
+def error(cls: type[APIError], status: int, **context: Any) -> APIError:
     return cls("boom", status_code=status, method="GET", path="/chats", **context)
 
 
