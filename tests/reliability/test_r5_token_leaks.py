@@ -286,6 +286,8 @@ def test_no_token_in_cli_output(
     broken = FakeTimelines(seed=4, chats=8, token=TOKEN, faults=Faults(server_error=1.0))
     outputs: dict[str, tuple[int, str]] = {}
     fast = ["--requests-per-second", "0", "--max-retries", "0", "--timeout", "5"]
+    # An export waits out an API that fails everything; these runs are meant to give up.
+    give_up = ["--give-up-after", "0.5"]
     with serve_http(fake) as url, serve_http(broken) as broken_url:
         db = str(tmp_path / "export.sqlite")
         outputs["export"] = _cli(["export", "--out", db, "--base-url", url, *fast], capsys)
@@ -295,7 +297,15 @@ def test_no_token_in_cli_output(
             ["export", "--jsonl", jsonl, "--base-url", url, *fast], capsys
         )
         outputs["5xx"] = _cli(
-            ["export", "--out", str(tmp_path / "b.sqlite"), "--base-url", broken_url, *fast],
+            [
+                "export",
+                "--out",
+                str(tmp_path / "b.sqlite"),
+                "--base-url",
+                broken_url,
+                *fast,
+                *give_up,
+            ],
             capsys,
         )
         not_ours = tmp_path / "not-ours.sqlite"
@@ -305,7 +315,8 @@ def test_no_token_in_cli_output(
         )
         down = f"http://127.0.0.1:{free_port()}/integrations/api"
         outputs["unreachable"] = _cli(
-            ["export", "--out", str(tmp_path / "c.sqlite"), "--base-url", down, *fast], capsys
+            ["export", "--out", str(tmp_path / "c.sqlite"), "--base-url", down, *fast, *give_up],
+            capsys,
         )
         outputs["bad base url"] = _cli(
             ["export", "--out", str(tmp_path / "d.sqlite"), "--base-url", "ftp://x", *fast],
