@@ -94,7 +94,9 @@ class GrowingWait:
 
     def after(self, failures: int) -> float:
         """The wait after the `failures`-th failure in a row (1 for the first)."""
-        return backoff_delay(failures - 1, base=self.first, cap=self.longest, rng=self.rng)
+        return backoff_delay(
+            failures - 1, retry_base_delay=self.first, retry_max_delay=self.longest, rng=self.rng
+        )
 
 
 class Patience:
