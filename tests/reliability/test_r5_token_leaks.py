@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -361,3 +362,91 @@ def test_no_token_in_cli_output(
         assert CANARY not in text, f"{name}: the token leaked: {text!r}"
         assert OTHER_CANARY not in text, f"{name}: the token leaked: {text!r}"
     assert_clean(list(log_texts(caplog)), CANARY, OTHER_CANARY)
+
+
+# -- other credentials: signed download URLs and the webhook secret --------------------------
+
+WEBHOOK_SECRET = "R5-HOOK-CANARY-7d1e0c9b8a"
+
+
+async def test_no_signed_url_or_token_in_logs_of_a_download_and_an_upload_from_url(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Over real HTTP with every logger at DEBUG: a download and an upload from a URL."""
+    caplog.set_level(logging.DEBUG)
+    fake = FakeTimelines(seed=3, chats=2, token=TOKEN)
+    queries: list[str] = []
+    with serve_http(fake) as base_url:
+        async with TimelinesClient(TOKEN, base_url=base_url, requests_per_second=None) as tl:
+            uploaded = await tl.files.upload(b"%PDF-1.4 r5", filename="r5.pdf")
+            info = await tl.files.get(uploaded.uid)
+            assert info.temporary_download_url is not None
+            queries.append(info.temporary_download_url.split("?", 1)[1])
+            await tl.files.download(uploaded.uid, tmp_path / "r5.pdf")
+            source = f"{info.temporary_download_url}&copy=1"
+            copied = await tl.files.upload_from_url(source, filename="copy.pdf")
+            seen = [repr(info), repr(copied)]
+    assert_clean(seen, CANARY, *queries)
+    assert_clean(list(log_texts(caplog)), CANARY, *queries)
+    assert any("?<signed>" in r.getMessage() for r in caplog.records)  # logged, redacted
+    record("R5 token leaks", records_checked_for_signed_urls=len(caplog.records))
+
+
+async def test_no_webhook_secret_in_access_logs_under_uvicorn_and_aiohttp(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receiver served by uvicorn and by aiohttp, access logs on, the filter installed."""
+    import uvicorn
+    from aiohttp import web
+
+    from timelines_async.receiver import RedactSecretFilter, WebhookReceiver
+
+    caplog.set_level(logging.DEBUG)
+    receiver = WebhookReceiver(WEBHOOK_SECRET)
+    mask = RedactSecretFilter(WEBHOOK_SECRET)
+    access = [logging.getLogger("uvicorn.access"), logging.getLogger("aiohttp.access")]
+    for logger in access:
+        logger.addFilter(mask)
+        # uvicorn's own logging set-up (run earlier in this process) stops propagation.
+        monkeypatch.setattr(logger, "propagate", True)
+        monkeypatch.setattr(logger, "disabled", False)
+    levels = [logger.level for logger in access]
+    for logger in access:
+        logger.setLevel(logging.DEBUG)
+    body = {"event_type": "message:new", "message": {"message_uid": "r5", "text": "hi"}}
+    uvicorn_port, aiohttp_port = free_port(), free_port()
+    config = uvicorn.Config(receiver, port=uvicorn_port, log_config=None, access_log=True)
+    server = uvicorn.Server(config)
+    app = web.Application()
+    app.router.add_route("*", "/hooks/{secret}", receiver.aiohttp_handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.serve)
+            await web.TCPSite(runner, "127.0.0.1", aiohttp_port).start()
+            while not server.started:
+                await anyio.sleep(0.01)
+            urls = [
+                f"http://127.0.0.1:{uvicorn_port}/{WEBHOOK_SECRET}",
+                f"http://127.0.0.1:{aiohttp_port}/hooks/{WEBHOOK_SECRET}",
+            ]
+            async with httpx.AsyncClient() as http:
+                for url in urls:
+                    statuses = [(await http.post(url, json=body)).status_code for _ in range(2)]
+                    statuses.append((await http.get(url)).status_code)
+                    assert statuses == [200, 200, 405]
+            server.should_exit = True
+    finally:
+        await runner.cleanup()
+        await receiver.drain()
+        for logger, level in zip(access, levels, strict=True):
+            logger.removeFilter(mask)
+            logger.setLevel(level)
+    # The sender (this test's httpx client) knows the secret; the servers' logs must not.
+    server_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    assert {r.name for r in server_side} >= {"uvicorn.access", "aiohttp.access"}
+    for entry in server_side:
+        assert WEBHOOK_SECRET not in entry.getMessage()
+        assert WEBHOOK_SECRET not in repr(entry.args)
+    record("R5 token leaks", records_checked_for_webhook_secret=len(server_side))
