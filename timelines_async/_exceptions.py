@@ -5,7 +5,7 @@ TimelinesError
 ├── ConfigurationError
 ├── InvalidRequestError (also a ValueError)   raised before any request is sent
 ├── TransportError                            network failure after retries
-├── SendOutcomeUnknown                        a send may or may not have been accepted (in _send_attempt)
+├── SendOutcomeUnknown                        a send may or may not have been accepted
 ├── InvalidEventError                         a webhook body that is not an event
 └── APIError                                  .status_code .error_code .message .errors
     ├── BadRequestError          400

@@ -110,15 +110,32 @@ async def export_workspace(
 
     A second run into the same SQLite store reads only the chats whose
     `last_message_uid` changed, and only their messages after the newest stored
-    one. `progress` is called (on the event loop) after every stored batch, and
-    every second while chats wait for another try.
+    one. A chat (or the listing) whose read still fails after the client's
+    retries (a 5xx, a 429, a dropped connection) is tried again later in the
+    same run, while the others go on.
 
-    A chat (or the listing) whose read still fails after the client's retries
-    (a 5xx, a 429, a dropped connection) is tried again after a wait of up to
-    `retry_wait` seconds, doubling with each failure up to `max_retry_wait`.
-    The run raises `GaveUpError` once nothing has succeeded for
-    `give_up_after` seconds; errors no wait can mend (a refused token, a used-up
-    quota) are raised at once.
+    Args:
+        client: The client to read through; its `max_concurrency` sets how many
+            histories are read at once.
+        store: Where to write: `SQLiteStore` (incremental) or `JSONLStore`
+            (always a full export), or any `Store`.
+        progress: Called on the event loop with an `ExportProgress` after every
+            stored batch, and every second while chats wait for another try.
+        give_up_after: Seconds without a single success before the run gives up.
+        retry_wait: The first wait before a failed chat is tried again, in
+            seconds; it doubles with each failure of that chat.
+        max_retry_wait: The longest such wait.
+
+    Returns:
+        The `ExportSummary`: chats listed, read and unchanged, messages stored,
+        seconds taken.
+
+    Raises:
+        GaveUpError: Nothing succeeded for `give_up_after` seconds; what was
+            stored is kept, and the next run resumes.
+        InvalidRequestError: A bad argument.
+        APIError: An error no wait can mend (a refused token, a used-up quota).
+        StoreError: The store cannot be used (a file another tool wrote, say).
     """
     _check_arguments(client, store, progress, give_up_after, retry_wait, max_retry_wait)
     started = time.monotonic()
