@@ -134,6 +134,16 @@ def send_slot_key(token: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:
     Every process that uses the same token gets the same key; the token itself
     cannot be read back from it. Surrounding whitespace is ignored, as the
     client ignores it.
+
+    Args:
+        token: The API token.
+        prefix: The key's prefix.
+
+    Returns:
+        The key.
+
+    Raises:
+        ConfigurationError: An empty token.
     """
     token = token.strip()
     if not token:

@@ -94,6 +94,14 @@ class JournalRow:
 
 
 def default_journal_path(csv_path: Path) -> Path:
+    """Where a campaign's journal goes by default: beside the CSV.
+
+    Args:
+        csv_path: The campaign's CSV.
+
+    Returns:
+        `<csv>.journal.sqlite` in the CSV's folder.
+    """
     return csv_path.with_name(csv_path.name + ".journal.sqlite")
 
 

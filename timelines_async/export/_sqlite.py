@@ -248,7 +248,14 @@ class SQLiteStore:
 
 
 def read_source(path: str | PathLike[str]) -> str | None:
-    """The base URL an existing export database came from, or `None` if it is not one."""
+    """The base URL an existing export database came from.
+
+    Args:
+        path: The database file.
+
+    Returns:
+        The base URL, or `None` if the file is not an export database.
+    """
     try:
         with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()

@@ -86,15 +86,38 @@ class Store(Protocol):
     """Where an export goes. Blocking methods: the run calls them from a worker thread."""
 
     def open(self, source: ExportSource) -> dict[int, SyncState]:
-        """Prepare the output for an export from `source`; the saved sync state."""
+        """Prepare the output for an export from `source`.
+
+        Args:
+            source: The workspace the export reads (base URL and token fingerprint);
+                a store that keeps data across runs records it.
+
+        Returns:
+            The saved sync state by chat id (empty for a store that keeps none).
+
+        Raises:
+            StoreError: The output cannot be used.
+        """
         ...
 
     def write(self, batch: Sequence[Write]) -> None:
-        """Store the batch in one transaction."""
+        """Store the batch in one transaction.
+
+        Args:
+            batch: `ChatRows`, `MessageRows` and `SyncState` updates, in order.
+
+        Raises:
+            StoreError: The output cannot be written.
+        """
         ...
 
     def close(self, *, complete: bool) -> None:
-        """Release the output; `complete` says whether the run finished."""
+        """Release the output.
+
+        Args:
+            complete: Whether the run finished (a JSON Lines file replaces the
+                previous one only then).
+        """
         ...
 
 

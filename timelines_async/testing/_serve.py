@@ -25,10 +25,22 @@ __all__ = ["serve_http"]
 def serve_http(
     app: Any, *, host: str = "127.0.0.1", port: int = 0, prefix: str = "/integrations/api"
 ) -> Iterator[str]:
-    """Serve `app` on `host:port` (a free port by default); yield the API base URL.
+    """Serve `app` over HTTP on `host:port` (a free port by default) while the block runs.
 
-    with serve_http(fake) as base_url:
-        subprocess.run([...], env={"TIMELINES_BASE_URL": base_url, ...})
+        with serve_http(fake) as base_url:
+            subprocess.run([...], env={"TIMELINES_BASE_URL": base_url, ...})
+
+    Args:
+        app: An ASGI app, usually a `FakeTimelines`.
+        host: The address to listen on.
+        port: The port; `0` picks a free one.
+        prefix: The API's path under the server.
+
+    Yields:
+        The API's base URL, e.g. `http://127.0.0.1:54321/integrations/api`.
+
+    Raises:
+        ImportError: uvicorn is missing (it comes with the `cli` extra).
     """
     try:
         import uvicorn
