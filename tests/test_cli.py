@@ -357,6 +357,11 @@ def test_jsonl_dash_writes_the_lines_to_stdout_and_the_summary_to_stderr() -> No
     assert "into standard output" in done.stderr.decode()
 
 
+def _default_sigint() -> None:
+    """A shell's background job ignores SIGINT, and its children inherit that: undo it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX here")
 def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "x.sqlite"
@@ -365,7 +370,9 @@ def test_ctrl_c_prints_one_line_saying_how_to_resume(tmp_path: Path) -> None:
     fake = FakeTimelines(seed=2, chats=20, token=TOKEN)
     with serve_http(fake) as base_url:
         env = {**os.environ, "TIMELINES_API_TOKEN": TOKEN, "TIMELINES_BASE_URL": base_url}
-        with subprocess.Popen(command, stderr=subprocess.PIPE, env=env, text=True) as process:
+        with subprocess.Popen(
+            command, stderr=subprocess.PIPE, env=env, text=True, preexec_fn=_default_sigint
+        ) as process:
             while not any(request.path.endswith("/messages") for request in fake.requests):
                 time.sleep(0.05)
             process.send_signal(signal.SIGINT)
