@@ -130,7 +130,7 @@ async def test_a_2xx_rate_limit_exceeded_is_retried_like_a_429(kind: RequestKind
     assert await core.request(call) == {"message_uid": "m1"}
     assert route.call_count == 2
     assert sleep.delays[0] == 2.0  # the Retry-After (a pacer wait may follow)
-    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 1000.0 / 20)  # slowed, then recovering
+    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 1000.0 / 200)  # slowed, then recovering
 
 
 async def test_a_2xx_internal_error_to_a_send_leaves_its_outcome_unknown() -> None:
@@ -492,9 +492,9 @@ async def test_a_429_slows_the_request_pacer_and_successes_recover_it() -> None:
     mock.get("/chats/1").mock(side_effect=[error(429, "slow"), ok({"id": 1}), ok({"id": 1})])
     core = make_core(mock, requests_per_second=1000.0)
     await core.request(_Call("GET", "/chats/1"))
-    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 1000.0 / 20)
+    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 1000.0 / 200)
     await core.request(_Call("GET", "/chats/1"))
-    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 2 * 1000.0 / 20)
+    assert core.pacer.rate == pytest.approx(1000.0 / 2 + 2 * 1000.0 / 200)
 
 
 async def test_a_caller_owned_http_client_is_not_closed() -> None:

@@ -123,25 +123,53 @@ async def test_request_pacer_does_not_wait_after_idle_time() -> None:
 async def test_request_pacer_halves_on_429_and_recovers_gradually() -> None:
     clock = FakeClock()
     pacer = RequestPacer(8.0, clock=clock, sleep=clock.sleep)
+    await pacer.wait()
     pacer.on_throttled()
     assert pacer.rate == 4.0
     await pacer.wait()
     await pacer.wait()
     assert clock.sleeps[-1] == pytest.approx(1 / 4.0)  # slower spacing right away
-    pacer.on_throttled()
+    pacer.on_throttled()  # a request started after the cut: a new episode
     assert pacer.rate == 2.0
     rates = []
-    for _ in range(20):
+    for _ in range(400):
         pacer.on_success()
         rates.append(pacer.rate)
-    assert rates[0] == pytest.approx(2.0 + 8.0 / 20)  # one success adds a twentieth
-    assert all(a < b for a, b in itertools.pairwise(rates[:15]))  # climbs step by step
+    assert rates[0] == pytest.approx(2.0 + 8.0 / 200)  # one success adds a 200th
+    assert all(a < b for a, b in itertools.pairwise(rates[:140]))  # climbs step by step
     assert rates[-1] == 8.0  # and never beyond the configured rate
 
 
+async def test_request_pacer_cuts_once_for_the_429s_of_requests_already_in_flight() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(8.0, clock=clock, sleep=clock.sleep)
+    all_started = anyio.Event()
+    started = 0
+
+    async def request_answered_429() -> None:
+        nonlocal started
+        await pacer.wait()
+        started += 1
+        if started == 4:
+            all_started.set()
+        await all_started.wait()  # all four in flight when the first 429 comes back
+        pacer.on_throttled()
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(4):
+            tasks.start_soon(request_answered_429)
+    assert pacer.rate == 4.0  # one episode, one cut
+
+    await pacer.wait()  # started after the cut: its 429 is a new episode
+    pacer.on_throttled()
+    assert pacer.rate == 2.0
+
+
 async def test_request_pacer_never_drops_below_a_32nd_of_the_rate() -> None:
-    pacer = RequestPacer(8.0)
+    clock = FakeClock()
+    pacer = RequestPacer(8.0, clock=clock, sleep=clock.sleep)
     for _ in range(20):
+        await pacer.wait()
         pacer.on_throttled()
     assert pacer.rate == pytest.approx(8.0 / 32)
 
@@ -179,7 +207,7 @@ async def test_the_pipeline_slows_the_pacer_on_429() -> None:
     mock.get("/chats/1").mock(side_effect=[error(429, "slow"), ok({"id": 1})])
     core = make_core(mock, requests_per_second=4.0)
     await core.request(_Call("GET", "/chats/1"))
-    assert core.pacer.rate == pytest.approx(2.0 + 4.0 / 20)
+    assert core.pacer.rate == pytest.approx(2.0 + 4.0 / 200)
 
 
 # --- send spacing -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from timelines_async._retry import (
     RequestKind,
     backoff_delay,
     parse_retry_after,
+    rate_limit_delay,
     retry_delay,
     should_retry,
 )
@@ -203,3 +204,24 @@ def test_backoff_delay_is_always_within_zero_and_the_cap(
 def test_parse_retry_after_never_raises_and_stays_within_the_cap(header: str) -> None:
     seconds = parse_retry_after(header, now=NOW, cap=60.0)
     assert seconds is None or 0.0 <= seconds <= 60.0
+
+
+@pytest.mark.parametrize(
+    ("attempt", "step"), [(0, 1.0), (1, 2.0), (2, 4.0), (3, 8.0), (4, 16.0), (9, 16.0)]
+)
+def test_a_429_without_retry_after_waits_the_documented_steps_never_less(
+    attempt: int, step: float
+) -> None:
+    rng = random.Random(attempt)
+    waits = [rate_limit_delay(attempt, rng=rng) for _ in range(200)]
+    assert step <= min(waits) < step * 1.05
+    assert step * 1.45 < max(waits) <= step * 1.5
+    # Through retry_delay, for a 429 only; Retry-After still comes first.
+    assert step <= retry_delay(attempt, retry_after=None, rate_limited=True, rng=rng) <= step * 1.5
+    assert retry_delay(attempt, retry_after=0.25, rate_limited=True) == 0.25
+
+
+def test_the_rate_limit_steps_scale_with_retry_base_delay() -> None:
+    rng = random.Random(3)
+    waits = [rate_limit_delay(2, retry_base_delay=0.005, rng=rng) for _ in range(50)]
+    assert all(0.04 <= wait <= 0.06 for wait in waits)  # 4 s scaled by 1/100

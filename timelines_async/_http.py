@@ -269,6 +269,8 @@ class HTTPCore:
             delay = retry_delay(
                 attempt,
                 retry_after=failed.retry_after if isinstance(failed, APIError) else None,
+                rate_limited=isinstance(failed, APIError)
+                and throttled(failed.status_code, failed.error_code),
                 retry_base_delay=self.retry_base_delay,
                 retry_max_delay=self.retry_max_delay,
                 rng=self._rng,

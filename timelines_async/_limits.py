@@ -13,8 +13,10 @@ Two different limits, kept apart on purpose:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
 
 import anyio
@@ -77,12 +79,21 @@ class InProcessSendLimiter:
         return f"InProcessSendLimiter(interval={self.interval})"
 
 
+#: When the request this task is about to send (or has sent) was let through by
+#: its pacer: a 429 is matched with the request it answers, across concurrent tasks.
+#: Unknown (no wait in this task) counts as after any cut.
+_REQUEST_START: ContextVar[float] = ContextVar("timelines_request_start", default=math.inf)
+
+
 class RequestPacer:
     """Starts requests at most `rate` per second, slowing down when the server says 429.
 
-    Each 429 halves the current rate (down to `rate / 32`); each success adds
-    back `rate / 20`, so a full recovery from one halving takes ten answers.
-    `rate=None` turns pacing off. The clock and sleep are injectable for tests.
+    The rate is cut once per congestion episode: the first 429 halves it (down
+    to `rate / 32`), and the 429s that answer requests started before that cut
+    (already in flight) belong to the same episode and cut nothing. Successes
+    then win the rate back gradually, `rate / 100` each, so that a full
+    recovery from one halving takes fifty answers. `rate=None` turns pacing off.
+    The clock and sleep are injectable for tests.
     """
 
     def __init__(
@@ -99,6 +110,8 @@ class RequestPacer:
         self._clock = clock
         self._sleep = sleep
         self._next_start = 0.0
+        #: When the rate was last cut: 429s to requests started before it are that episode's.
+        self._cut_at = -math.inf
 
     async def wait(self) -> None:
         """Reserve the next start time and sleep until it.
@@ -110,13 +123,20 @@ class RequestPacer:
         now = self._clock()
         start = max(now, self._next_start)
         self._next_start = start + 1.0 / self.rate
+        _REQUEST_START.set(start)
         if start > now:
             await self._sleep(start - now)
 
     def on_throttled(self) -> None:
-        if self.rate is not None and self.max_rate is not None:
-            self.rate = max(self.rate / 2, self.max_rate / 32)
+        if self.rate is None or self.max_rate is None:
+            return
+        if _REQUEST_START.get() <= self._cut_at:
+            return  # in flight when the rate was cut: the same episode
+        self._cut_at = self._clock()
+        self.rate = max(self.rate / 2, self.max_rate / 32)
+        # Requests already spaced at the old rate are pushed back to the new one.
+        self._next_start = max(self._next_start, self._cut_at + 1.0 / self.rate)
 
     def on_success(self) -> None:
         if self.rate is not None and self.max_rate is not None and self.rate < self.max_rate:
-            self.rate = min(self.max_rate, self.rate + self.max_rate / 20)
+            self.rate = min(self.max_rate, self.rate + self.max_rate / 200)

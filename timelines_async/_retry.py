@@ -26,12 +26,15 @@ __all__ = [
     "RequestKind",
     "backoff_delay",
     "parse_retry_after",
+    "rate_limit_delay",
     "retry_delay",
     "should_retry",
     "throttled",
 ]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+#: The API's rate-limit page: after a 429, wait 1, 2, 4, 8 and 16 s before trying again.
+RATE_LIMIT_STEPS = (1.0, 2.0, 4.0, 8.0, 16.0)
 #: Backoff before retry n (from 0) is uniform in [0, min(max, base * 2**n)]: short
 #: blips are absorbed in about a second, an outage surfaces within seconds.
 DEFAULT_RETRY_BASE_DELAY = 0.5
@@ -128,17 +131,38 @@ def parse_retry_after(
     return min(max(seconds, 0.0), cap)
 
 
+def rate_limit_delay(
+    attempt: int,
+    *,
+    retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
+    rng: random.Random | None = None,
+) -> float:
+    """The wait after a 429 without `Retry-After`: the API's 1, 2, 4, 8, 16 s, then 16 s.
+
+    The API asks for these steps and warns that hammering extends the
+    throttling, so the jitter only ever lengthens a step (by up to half).
+    The steps scale with `retry_base_delay` (its default gives them as documented).
+    """
+    step = RATE_LIMIT_STEPS[min(max(attempt, 0), len(RATE_LIMIT_STEPS) - 1)]
+    scale = retry_base_delay / DEFAULT_RETRY_BASE_DELAY
+    return step * scale * (rng or random).uniform(1.0, 1.5)
+
+
 def retry_delay(
     attempt: int,
     *,
     retry_after: float | None,
+    rate_limited: bool = False,
     retry_base_delay: float = DEFAULT_RETRY_BASE_DELAY,
     retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY,
     rng: random.Random | None = None,
 ) -> float:
-    """The wait before the next attempt: the server's `Retry-After` when given, else backoff."""
+    """The wait before the next attempt: the server's `Retry-After` when given, the
+    rate-limit steps after a 429 without one, else backoff."""
     if retry_after is not None:
         return retry_after
+    if rate_limited:
+        return rate_limit_delay(attempt, retry_base_delay=retry_base_delay, rng=rng)
     return backoff_delay(
         attempt, retry_base_delay=retry_base_delay, retry_max_delay=retry_max_delay, rng=rng
     )
