@@ -282,7 +282,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert DEFAULT_MAX_CONCURRENCY == 4
     assert DEFAULT_REQUESTS_PER_SECOND == 2.0
     assert DEFAULT_SEND_INTERVAL == 2.0
-    assert DEFAULT_MAX_RETRIES == 4
+    assert DEFAULT_MAX_RETRIES == 5  # a 429 gets the API's whole 1, 2, 4, 8, 16 s schedule
     assert (DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY) == (0.5, 30.0)
     assert DEFAULT_BASE_URL == "https://app.timelines.ai/integrations/api"
 
