@@ -1,6 +1,8 @@
 """P3: send pacing against the fake over loopback, both spacing sends `INTERVAL` apart.
 
-20 sends through `tl.messages.send` with `send_interval=INTERVAL`; the fake
+20 sends through `tl.messages.send` with `send_interval=INTERVAL`, after a
+quota check (as `send-bulk` does) and with another task reading chats all the
+while, so that other requests go out between the sends; the fake
 (another process) answers 429 to a send that arrives sooner than its own
 `send_interval` after the previous one. The gaps are taken where the client
 hands each send to httpx (an httpx `request` event hook on the client's
@@ -26,6 +28,9 @@ from ._server import TOKEN, fake_server
 
 SENDS = 20
 INTERVAL = 0.25
+#: The request pacer's rate: the interleaved reads keep it busy, so sends also wait
+#: for it (the send slot must be taken after that wait to keep the spacing).
+READ_RATE = 20.0
 #: The fake's first seeded chat.
 CHAT_ID = 1_000_001
 
@@ -67,12 +72,24 @@ async def send_all(base_url: str, limiter: RecordingLimiter) -> tuple[list[float
         httpx.AsyncClient(event_hooks=hooks) as http,
         TimelinesClient(
             TOKEN, base_url=base_url, http_client=http, send_limiter=limiter,
-            requests_per_second=None,
+            requests_per_second=READ_RATE,
         ) as tl,
     ):  # fmt: skip
-        for number in range(SENDS):
-            await tl.messages.send(chat_id=CHAT_ID, text=f"benchmark message {number}")
+        await tl.quotas.get()
+        reader = asyncio.create_task(read_all_the_while(tl))
+        try:
+            for number in range(SENDS):
+                await tl.messages.send(chat_id=CHAT_ID, text=f"benchmark message {number}")
+        finally:
+            reader.cancel()
     return sent_at, throttled
+
+
+async def read_all_the_while(tl: TimelinesClient) -> None:
+    """Reads interleaved with the sends: a send must still keep its spacing at the wire."""
+    while True:
+        await tl.chats.get(CHAT_ID)
+        await asyncio.sleep(INTERVAL / 5)
 
 
 def run() -> Section:
@@ -91,7 +108,8 @@ def run() -> Section:
     )
     body = f"""\
 {SENDS} sends with the client's in-process send limiter at {INTERVAL} s to the fake (its
-`send_interval` {INTERVAL} s too), {len(sent_at)} requests, {throttled} answers 429.
+`send_interval` {INTERVAL} s too), after a quota check and with chat reads from another
+task interleaved; {len(sent_at)} sends, {throttled} answers 429.
 
 | gaps between | smallest | mean | largest |
 |---|---|---|---|
