@@ -2,11 +2,14 @@
 
 The token lives in one `BearerAuth` object, whose `repr` hides it, never in a
 dict or a local variable of the pipeline (error trackers record frames' locals),
-and it is blanked out of any error built from the server's words.
+and it is blanked out of any error built from the server's words. Where a
+token must be told apart from another (a Redis key, an export database), its
+`token_fingerprint` stands for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Generator
 from typing import Any
 
@@ -14,7 +17,12 @@ import httpx
 
 from ._exceptions import APIError
 
-__all__ = ["BearerAuth"]
+__all__ = ["BearerAuth", "token_fingerprint"]
+
+
+def token_fingerprint(token: str) -> str:
+    """The first 16 hex digits of the token's SHA-256: which token, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 class BearerAuth(httpx.Auth):

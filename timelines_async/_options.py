@@ -6,13 +6,13 @@ through the same checks. The token is kept out of its `repr`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
 import attrs
 import httpx
 
+from ._auth import token_fingerprint
 from ._exceptions import ConfigurationError
 from ._limits import SendLimiter
 from ._retry import DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_DELAY
@@ -117,7 +117,7 @@ class _Options:
     @property
     def token_fingerprint(self) -> str:
         """The first 16 hex digits of the token's SHA-256: which token, never the token."""
-        return hashlib.sha256(self.token.encode()).hexdigest()[:16]
+        return token_fingerprint(self.token)
 
     def __attrs_post_init__(self) -> None:
         if self.retry_base_delay > self.retry_max_delay:

@@ -42,7 +42,6 @@ Redis server 5+).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -53,6 +52,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from ._auth import token_fingerprint
 from ._exceptions import ConfigurationError, TimelinesError
 from ._validation import check_number, option_error
 from .events import Event, dedup_key
@@ -148,7 +148,7 @@ def send_slot_key(token: str, *, prefix: str = DEFAULT_KEY_PREFIX) -> str:
     token = token.strip()
     if not token:
         raise ConfigurationError("cannot derive a send slot key from an empty token")
-    return prefix + hashlib.sha256(token.encode()).hexdigest()[:16]
+    return prefix + token_fingerprint(token)
 
 
 class RedisSendLimiter:
