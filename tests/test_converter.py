@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 
 from timelines_async import (
     Chat,
     FileInfo,
+    GroupMember,
     Message,
     MessageStatus,
     MessageType,
@@ -314,3 +318,31 @@ def test_converters_do_not_share_hooks() -> None:
     replaced: object = first.structure({"id": 1}, Chat)
     assert replaced == "replaced"
     assert second.structure({"id": 1}, Chat) == Chat(id=1)
+
+
+def test_structured_models_are_ordinary_frozen_instances() -> None:
+    """The hook fills a twin class and retypes it: what comes out must be the model itself."""
+    raw = {"id": "7", "name": "Ann", "labels": ["vip"], "group_members": [{"name": "Bo"}]}
+    chat = structure(raw, Chat, what="a chat")
+    built = Chat(id=7, name="Ann", labels=("vip",), group_members=(GroupMember(name="Bo"),))
+    assert type(chat) is Chat
+    assert type(chat.group_members[0]) is GroupMember
+    assert chat == built
+    assert hash(chat) == hash(built)
+    assert repr(chat) == repr(built)
+    assert weakref.ref(chat)() is chat
+    assert pickle.loads(pickle.dumps(chat)) == built
+    assert attrs.evolve(chat, name="Bea").name == "Bea"
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        chat.name = "Eve"  # type: ignore[misc]
+
+
+def test_a_model_whose_init_runs_code_is_refused() -> None:
+    """Nothing of `__init__` runs when a model is filled, so such a model must not be."""
+
+    @attrs.frozen
+    class Checked:
+        count: int = attrs.field(validator=attrs.validators.ge(0))
+
+    with pytest.raises(TypeError, match="Checked: a model whose __init__ runs code"):
+        make_converter().structure({"count": 1}, Checked)
