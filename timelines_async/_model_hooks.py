@@ -77,8 +77,7 @@ def make_model_hook(
             "obj": _obj,
         }
         body = [
-            f"f = {field.name!r}\n"
-            + "\n".join(_read(conv, field, names))
+            "\n".join(_read(conv, field, names))
             + f"\ns.{field.name} = v_{field.name}"
             for field in fields
         ]
@@ -127,36 +126,33 @@ def _items_hook(conv: cattrs.Converter, item_type: Any, collection: type[Any]) -
 
 
 def _read(conv: cattrs.Converter, field: attrs.Attribute[Any], names: dict[str, Any]) -> list[str]:
-    """The lines that read `field` from `o` into `v_<name>`."""
+    """The lines that read `field` from `o` into `v_<name>`.
+
+    The field's name is noted in `f`, for the error, only where something can
+    raise: reading a required field, or a value that needs converting.
+    """
     name, annotation, value = field.name, field.type, f"v_{field.name}"
     members = get_args(annotation)
     optional = len(members) == 2 and type(None) in members and field.default is None
     target = next(m for m in members if m is not type(None)) if optional else annotation
     names[f"h_{name}"], names[f"t_{name}"] = conv.get_structure_hook(target), target
     names[f"p_{name}"], names[f"d_{name}"] = target, field.default
-    convert = f"{value} = h_{name}({value}, t_{name})"
+    convert = f"    f = {name!r}; {value} = h_{name}({value}, t_{name})"
     if field.default is attrs.NOTHING:  # required: a missing key is an error
+        read = [f"f = {name!r}", f"{value} = o[{name!r}]"]
         if target not in _PLAIN:
-            return [f"{value} = o[{name!r}]", convert]
-        return [
-            f"{value} = o[{name!r}]",
-            f"if {value}.__class__ is not p_{name}:",
-            f"    {convert}",
-        ]
-    read = f"{value} = get({name!r})"
+            return [*read, convert.strip()]
+        return [*read, f"if {value}.__class__ is not p_{name}:", convert]
+    read = [f"{value} = get({name!r})"]
     if optional and target is datetime:
-        return [read, f"if {value} is not None:", f"    {value} = timestamp({value})"]
+        return [*read, f"if {value} is not None:", f"    f = {name!r}; {value} = timestamp({value})"]
     if optional and target in _PLAIN:
-        return [
-            read,
-            f"if {value} is not None and {value}.__class__ is not p_{name}:",
-            f"    {convert}",
-        ]
+        return [*read, f"if {value}.__class__ is not p_{name} and {value} is not None:", convert]
     if field.default is None:
-        return [read, f"if {value} is not None:", f"    {convert}"]
+        return [*read, f"if {value} is not None:", convert]
     # A collection, or any other default of its own: absent or null give the default.
     default = f"d_{name}.factory()" if isinstance(field.default, attrs.Factory) else f"d_{name}"  # type: ignore[arg-type]
-    return [read, f"{value} = {default} if {value} is None else h_{name}({value}, t_{name})"]
+    return [*read, f"if {value} is None:", f"    {value} = {default}", "else:", convert]
 
 
 def _twin(cls: type[Any]) -> type[Any]:
