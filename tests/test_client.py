@@ -10,6 +10,7 @@ import platform
 import anyio
 import httpx
 import pytest
+import respx
 
 import timelines_async
 from timelines_async import ConfigurationError, ServerError, TimelinesClient
@@ -380,3 +381,24 @@ def test_repr_shows_the_base_url_and_hides_the_token() -> None:
     assert BASE in repr(client)
     assert TOKEN not in repr(client)
     assert "hidden" in repr(client)
+
+
+async def test_a_client_of_its_own_sends_the_user_agent_and_the_query_as_given() -> None:
+    """The package's own client has the User-Agent as a default header and gets the
+    query string ready-made: both must reach the wire exactly."""
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        route = mock.get("/chats").mock(
+            return_value=ok({"has_more_pages": False, "chats": [chat_json(1)]})
+        )
+        async with TimelinesClient(
+            TOKEN, base_url=BASE, transport="httpx", requests_per_second=None
+        ) as tl:
+            await tl.chats.list(name="Ann & Bo+1 é", phone="+49 30 1234").collect()
+    request = route.calls.last.request
+    assert request.headers["User-Agent"].startswith(
+        f"timelines-async/{timelines_async.__version__} "
+    )
+    assert request.url.params["name"] == "Ann & Bo+1 é"
+    assert request.url.params["phone"] == "+49301234"
+    assert request.url.params["page"] == "1"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"

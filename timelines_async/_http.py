@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import platform
 import random
 import time
 from collections.abc import (
@@ -27,6 +26,7 @@ from collections.abc import (
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import anyio
 import attrs
@@ -54,8 +54,7 @@ from ._retry import (
     should_retry,
     throttled,
 )
-from ._transport import build_http_client
-from ._version import __version__
+from ._transport import USER_AGENT, build_http_client
 
 __all__ = ["HTTPCore"]
 
@@ -65,10 +64,6 @@ logger = logging.getLogger(LOGGER_NAME)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Failures no retry can mend (a wrong URL, a malformed request).
 _NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
-
-USER_AGENT = (
-    f"timelines-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
-)
 
 #: A request body: bytes, text, or an async byte stream (a streamed multipart upload).
 Content = bytes | str | AsyncIterable[bytes]
@@ -328,14 +323,19 @@ class HTTPCore:
 
     def _build(self, call: _Call) -> httpx.Request:
         self.check_usable()
+        headers = call.headers
+        if not self._shared.owns_client:  # a client of the caller's own: the User-Agent each time
+            headers = {"User-Agent": USER_AGENT, **(headers or {})}
         try:
+            # The URL parsed once, query included: httpx's `params=` parses it
+            # twice, and merging per-request headers costs as much again.
+            query = "?" + urlencode(call.params) if call.params else ""
             return self._shared.client.build_request(
                 call.method,
-                self.base_url + call.path,
-                params=call.params,
+                httpx.URL(self.base_url + call.path + query),
                 json=call.json,
                 content=call.content,
-                headers={"User-Agent": USER_AGENT, **(call.headers or {})},
+                headers=headers,
                 timeout=self._timeout,
             )
         except (httpx.InvalidURL, httpx.HTTPError, UnicodeEncodeError, TypeError) as exc:

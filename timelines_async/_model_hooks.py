@@ -77,8 +77,7 @@ def make_model_hook(
             "obj": _obj,
         }
         body = [
-            "\n".join(_read(conv, field, names))
-            + f"\ns.{field.name} = v_{field.name}"
+            "\n".join(_read(conv, field, names)) + f"\ns.{field.name} = v_{field.name}"
             for field in fields
         ]
         source = _TEMPLATE.format(body=textwrap.indent("\n".join(body), " " * 8))
@@ -145,7 +144,8 @@ def _read(conv: cattrs.Converter, field: attrs.Attribute[Any], names: dict[str, 
         return [*read, f"if {value}.__class__ is not p_{name}:", convert]
     read = [f"{value} = get({name!r})"]
     if optional and target is datetime:
-        return [*read, f"if {value} is not None:", f"    f = {name!r}; {value} = timestamp({value})"]
+        parse = f"    f = {name!r}; {value} = timestamp({value})"
+        return [*read, f"if {value} is not None:", parse]
     if optional and target in _PLAIN:
         return [*read, f"if {value}.__class__ is not p_{name} and {value} is not None:", convert]
     if field.default is None:

@@ -10,15 +10,27 @@ httpx's, so behaviour is the same on both.
 from __future__ import annotations
 
 import importlib.util
+import platform
 from typing import Literal, get_args
 
 import httpx
 
 from ._exceptions import ConfigurationError
+from ._version import __version__
 
-__all__ = ["TransportName", "build_http_client", "check_transport", "speedups_installed"]
+__all__ = [
+    "USER_AGENT",
+    "TransportName",
+    "build_http_client",
+    "check_transport",
+    "speedups_installed",
+]
 
 TransportName = Literal["auto", "httpx", "aiohttp"]
+#: Every request's; a client of the package's own has it as a default header.
+USER_AGENT = (
+    f"timelines-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+)
 _NAMES: tuple[str, ...] = get_args(TransportName)
 
 
@@ -43,14 +55,19 @@ def check_transport(transport: object) -> Literal["httpx", "aiohttp"]:
 
 
 def build_http_client(
-    transport: Literal["httpx", "aiohttp"], *, timeout: httpx.Timeout, max_connections: int
+    transport: Literal["httpx", "aiohttp"],
+    *,
+    timeout: httpx.Timeout,
+    max_connections: int,
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` on the named transport, its pool sized to `max_connections`."""
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
+    headers = {"User-Agent": USER_AGENT}
     if transport == "httpx":
-        return httpx.AsyncClient(timeout=timeout, limits=limits)
+        return httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers)
     from ._aiohttp import ExactAiohttpTransport  # imports aiohttp: only when asked for
 
-    return httpx.AsyncClient(timeout=timeout, transport=ExactAiohttpTransport(limits=limits))
+    aiohttp_transport = ExactAiohttpTransport(limits=limits)
+    return httpx.AsyncClient(timeout=timeout, transport=aiohttp_transport, headers=headers)
