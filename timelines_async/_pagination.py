@@ -56,7 +56,8 @@ class _SeenKeys:
     Chat ids are few and small, so all are kept. Message histories can run to
     hundreds of thousands; their cursors already move strictly forward, so a
     window of recent pages is enough to drop a repeated boundary item while
-    keeping memory flat.
+    keeping memory flat. A page's keys are checked and added at once (set
+    operations, not a method call per key).
     """
 
     def __init__(self, window: int | None) -> None:
@@ -64,14 +65,18 @@ class _SeenKeys:
         self._order: deque[Hashable] | None = deque() if window is not None else None
         self._window = window
 
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._keys
+    def fresh(self, items: list[T], keys: list[Hashable]) -> list[T]:
+        """The items whose key has not been seen yet (`items` itself when none has)."""
+        seen = self._keys
+        if seen.isdisjoint(keys):
+            return items
+        return [item for item, key in zip(items, keys, strict=True) if key not in seen]
 
-    def add(self, key: Hashable) -> None:
-        self._keys.add(key)
+    def add(self, keys: list[Hashable]) -> None:
+        self._keys.update(keys)
         if self._order is not None and self._window is not None:
-            self._order.append(key)
-            if len(self._order) > self._window:
+            self._order.extend(keys)
+            while len(self._order) > self._window:
                 self._keys.discard(self._order.popleft())
 
 
@@ -83,14 +88,13 @@ async def _guarded(
     previous: list[Hashable] | None = None
     async with contextlib.aclosing(source):
         async for page in source:
-            keys = [key(item) for item in page.items]
+            keys = list(map(key, page.items))
             if not keys or keys == previous:
                 return
-            fresh = [item for item, k in zip(page.items, keys, strict=True) if k not in seen]
+            fresh = seen.fresh(page.items, keys)
             if not fresh:
                 return
-            for k in keys:
-                seen.add(k)
+            seen.add(keys)
             yield Page(fresh, page.has_more)
             if not page.has_more:
                 return
