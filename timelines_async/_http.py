@@ -23,7 +23,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -356,14 +356,20 @@ class HTTPCore:
         concurrency slot: at most one holds a slot while the limiter makes it
         wait, and other requests go on around it.
         """
-        send = kind is RequestKind.SEND
-        async with AsyncExitStack() as held:
-            async with self._shared.send_queue if send else nullcontext():
-                await held.enter_async_context(self._shared.slots)
+        send, slots = kind is RequestKind.SEND, self._shared.slots
+        async with self._shared.send_queue if send else nullcontext():
+            await slots.acquire()
+            try:
                 await self.pacer.wait()
                 if send:
                     await self.send_limiter.acquire()
+            except BaseException:
+                slots.release()
+                raise
+        try:
             yield
+        finally:
+            slots.release()
 
     async def _attempt(
         self, call: _Call, request: httpx.Request, decode: Callable[[Any], Any]
