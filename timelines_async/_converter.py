@@ -101,8 +101,13 @@ def _structure_optional_int(value: object, _: object) -> int | None:
 
 def _structure_labels(value: object, _: object) -> tuple[str, ...]:
     """Labels as strings; some observed answers send `[{"name": ...}]` objects instead."""
-    if type(value) is list and all(type(item) is str for item in value):
-        return tuple(value)
+    if value.__class__ is list:  # a list of strings, checked without a generator
+        labels = tuple(value)
+        for label in labels:
+            if label.__class__ is not str:
+                break
+        else:
+            return labels
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
