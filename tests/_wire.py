@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import socket
+import ssl
 import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -73,7 +74,8 @@ _SENT = json.dumps({"status": "ok", "data": {"message_uid": "wire-uid"}}).encode
 class _Server:
     """A TCP server on a free port of 127.0.0.1 that closes every connection on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        self._tls = tls
         self._server: asyncio.Server | None = None
         #: Connections still open: kept alive by the client, or stalled on purpose.
         self._open: set[asyncio.StreamWriter] = set()
@@ -81,14 +83,15 @@ class _Server:
     @property
     def origin(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
     @property
     def base_url(self) -> str:
         return self.origin + "/integrations/api"
 
     async def __aenter__(self) -> Self:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0, ssl=self._tls)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -114,8 +117,8 @@ class _Server:
 class ScriptedServer(_Server):
     """An HTTP/1.1 server acting out `acts` in turn, one per request; the last one repeats."""
 
-    def __init__(self, *acts: Act) -> None:
-        super().__init__()
+    def __init__(self, *acts: Act, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(tls=tls)
         self.acts = list(acts)
         self.requests: list[bytes] = []
         #: Set once the first request has arrived.

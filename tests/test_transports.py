@@ -10,6 +10,7 @@ on aiohttp's transport exactly as on httpx's.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Literal
 
 import httpx
 import pytest
+import trustme
 
 from timelines_async import (
     ConfigurationError,
@@ -24,7 +26,11 @@ from timelines_async import (
     TimelinesClient,
     TransportError,
 )
-from timelines_async._transport import build_http_client, check_transport
+from timelines_async._transport import (
+    build_http_client,
+    check_transport,
+    verifying_ssl_context,
+)
 from timelines_async.testing import FakeTimelines, serve_http
 
 from ._net import free_port
@@ -109,6 +115,28 @@ async def test_the_pool_holds_max_concurrency_connections(transport: Transport) 
             with pytest.raises(asyncio.CancelledError):
                 await busy
         assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_certificate_nobody_vouches_for_is_refused(transport: Transport) -> None:
+    """Both transports check certificates through the one context they share."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(server_tls)
+    async with (
+        ScriptedServer(Act.ANSWER, tls=server_tls) as server,
+        client(server.base_url, transport) as tl,
+    ):
+        with pytest.raises(TransportError, match=r"(?i)certificate verify failed"):
+            await tl.chats.get(1)
+    assert server.requests == []
+
+
+def test_every_client_of_the_package_shares_one_verifying_context() -> None:
+    """Building a context reads the CA bundle (about 30 ms): it is built once a process."""
+    context = verifying_ssl_context()
+    assert context is verifying_ssl_context()
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname
 
 
 # -- send safety on the wire ----------------------------------------------------------------

@@ -9,8 +9,10 @@ httpx's, so behaviour is the same on both.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import platform
+import ssl
 from typing import Literal, get_args
 
 import httpx
@@ -24,6 +26,7 @@ __all__ = [
     "build_http_client",
     "check_transport",
     "speedups_installed",
+    "verifying_ssl_context",
 ]
 
 TransportName = Literal["auto", "httpx", "aiohttp"]
@@ -65,9 +68,22 @@ def build_http_client(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
     headers = {"User-Agent": USER_AGENT}
+    verify = verifying_ssl_context()
     if transport == "httpx":
-        return httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers)
+        return httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers, verify=verify)
     from ._aiohttp import ExactAiohttpTransport  # imports aiohttp: only when asked for
 
-    aiohttp_transport = ExactAiohttpTransport(limits=limits)
-    return httpx.AsyncClient(timeout=timeout, transport=aiohttp_transport, headers=headers)
+    aiohttp_transport = ExactAiohttpTransport(limits=limits, verify=verify)
+    return httpx.AsyncClient(
+        timeout=timeout, transport=aiohttp_transport, headers=headers, verify=verify
+    )
+
+
+@functools.cache
+def verifying_ssl_context() -> ssl.SSLContext:
+    """httpx's default context (certificates and host names checked), built once a process.
+
+    Building one reads the whole CA bundle, about 30 ms: every client of the
+    package's own shares it, as aiohttp's connectors share theirs.
+    """
+    return httpx.create_ssl_context()
