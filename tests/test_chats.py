@@ -118,8 +118,15 @@ async def test_list_pages_carry_the_same_filters() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [{"chats": [chat_json(1)]}, {"has_more_pages": False}, [chat_json(1)], None],
-    ids=["no-has-more", "no-chats", "bare-list", "null"],
+    [
+        {"chats": [chat_json(1)]},
+        {"has_more_pages": False},
+        [chat_json(1)],
+        None,
+        {"has_more_pages": False, "chats": chat_json(1)},
+        {"has_more_pages": False, "chats": [{"name": "no id"}]},
+    ],
+    ids=["no-has-more", "no-chats", "bare-list", "null", "chats-not-a-list", "chat-without-id"],
 )
 async def test_a_chats_page_without_its_fields_is_unexpected(data: object) -> None:
     mock = router()

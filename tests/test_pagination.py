@@ -300,10 +300,32 @@ async def test_numbered_pages_stops_reading_ahead_past_the_last_page() -> None:
         await asyncio.sleep(0)
         return Page([number], has_more=number < 3)
 
-    pager = Pager(lambda: numbered_pages(fetch, concurrency=2), key=lambda i: i)
+    pager = Pager(
+        lambda: numbered_pages(fetch, concurrency=2, finish=lambda page: page), key=lambda i: i
+    )
     assert await pager.collect() == [1, 2, 3]
     # read-ahead may overshoot by at most the concurrency window
     assert max(requested) <= 3 + 2
+
+
+async def test_a_worker_asks_for_its_next_page_before_the_last_one_is_finished() -> None:
+    """Structuring a page (`finish`) happens as the caller takes it, after the worker
+    that brought it has sent its next request: the request's wait is not held up."""
+    events: list[str] = []
+
+    async def fetch(number: int) -> Page[int]:
+        events.append(f"fetch {number}")
+        await asyncio.sleep(0)
+        return Page([number], has_more=number < 4)
+
+    def finish(page: Page[int]) -> Page[int]:
+        events.append(f"finish {page.items[0]}")
+        return page
+
+    pager = Pager(lambda: numbered_pages(fetch, concurrency=1, finish=finish), key=lambda i: i)
+    assert await pager.collect() == [1, 2, 3, 4]
+    assert events.index("fetch 3") < events.index("finish 2")
+    assert events.index("fetch 4") < events.index("finish 3")
 
 
 async def test_cursor_pages_passes_the_last_items_cursor() -> None:

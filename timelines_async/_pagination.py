@@ -22,14 +22,23 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from ._converter import data_field, structure
-from ._exceptions import InvalidRequestError
+from ._exceptions import InvalidRequestError, UnexpectedResponseError
 
-__all__ = ["Page", "Pager", "cancel_all", "cursor_pages", "numbered_pages", "page_from"]
+__all__ = [
+    "Page",
+    "Pager",
+    "cancel_all",
+    "cursor_pages",
+    "numbered_pages",
+    "page_from",
+    "raw_page",
+    "structured",
+]
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -45,9 +54,24 @@ class Page(Generic[T]):
 
 def page_from(data: object, items_key: str, cls: type[T], *, what: str) -> Page[T]:
     """A `Page` from a list answer's `data`: `{"has_more_pages": ..., items_key: [...]}`."""
-    items = structure(data_field(data, items_key, what=what), list[cls], what=what)  # type: ignore[valid-type]
+    return structured(raw_page(data, items_key, what=what), cls, what=what)
+
+
+def raw_page(data: object, items_key: str, *, what: str) -> Page[Any]:
+    """A list answer's page with its items still as they came: the envelope checked only."""
+    items = data_field(data, items_key, what=what)
+    if not isinstance(items, list):
+        raise UnexpectedResponseError(
+            f"the answer for {what} has a `{items_key}` that is not a list: {items!r:.200}",
+            status_code=200,
+        )
     has_more = structure(data_field(data, "has_more_pages", what=what), bool, what=what)
     return Page(items, has_more)
+
+
+def structured(page: Page[Any], cls: type[T], *, what: str) -> Page[T]:
+    """`page` with its items structured into `cls`."""
+    return Page(structure(page.items, list[cls], what=what), page.has_more)  # type: ignore[valid-type]
 
 
 class _SeenKeys:
@@ -177,11 +201,20 @@ class Pager(Generic[T]):
 
 
 async def numbered_pages(
-    fetch: Callable[[int], Awaitable[Page[T]]], *, concurrency: int
+    fetch: Callable[[int], Awaitable[Page[Any]]],
+    *,
+    concurrency: int,
+    finish: Callable[[Page[Any]], Page[T]],
 ) -> AsyncGenerator[Page[T]]:
-    """Pages 1, 2, 3, ...; once page 1 says there is more, `concurrency` workers read ahead."""
+    """Pages 1, 2, 3, ...; once page 1 says there is more, `concurrency` workers read ahead.
+
+    The workers only `fetch`; a page is `finish`ed (its items structured) as the
+    caller takes it. A worker's next request is then on its way while the page
+    it brought is structured, instead of waiting for it (about 2 % of a walk at
+    50 ms a request, benchmarks P1).
+    """
     first = await fetch(1)
-    yield first
+    yield finish(first)
     if not first.has_more or not first.items:
         return
     ahead = _ReadAhead(fetch, concurrency)
@@ -189,7 +222,7 @@ async def numbered_pages(
         number = 2
         while True:
             page = await ahead.take(number)
-            yield page
+            yield finish(page)
             if not page.has_more or not page.items:
                 return
             ahead.consumed()

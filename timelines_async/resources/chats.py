@@ -9,7 +9,7 @@ from typing import Any
 from .._converter import data_field, structure
 from .._exceptions import InvalidRequestError
 from .._http import HTTPCore, _Call
-from .._pagination import Page, Pager, numbered_pages, page_from
+from .._pagination import Page, Pager, numbered_pages, raw_page, structured
 from .._validation import (
     MAX_CHAT_NAME,
     MAX_NOTE,
@@ -108,14 +108,17 @@ class Chats:
         if created_before is not None:
             params["created_before"] = check_datetime("created_before", created_before)
 
-        async def fetch(page: int) -> Page[Chat]:
+        async def fetch(page: int) -> Page[Any]:
             data = await self._http.request(
                 _Call("GET", "/chats", params={**params, "page": str(page)})
             )
-            return page_from(data, "chats", Chat, what="a chats page")
+            return raw_page(data, "chats", what="a chats page")
+
+        def finish(page: Page[Any]) -> Page[Chat]:
+            return structured(page, Chat, what="a chats page")
 
         def source() -> AsyncGenerator[Page[Chat]]:
-            return numbered_pages(fetch, concurrency=self._http.max_concurrency)
+            return numbered_pages(fetch, concurrency=self._http.max_concurrency, finish=finish)
 
         return Pager(source, key=_chat_id)
 
