@@ -173,7 +173,7 @@ def main() -> None:
     step("P3", bench_send.run)
     step("P4", bench_memory.run)
     step("P5", bench_rate.run)
-    step("P6", lambda: bench_transport.run(max(5, args.rounds)))
+    step("P6", lambda: bench_transport.run(max(9, 3 * args.rounds)))
     if only:
         return
     redis = redis_section()
