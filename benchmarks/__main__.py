@@ -81,37 +81,39 @@ NOTES = """\
   requests, over a minute at the physical limit alone. C = 1 and 2 and the
   sequential loop run once; C = 4, 8, 16 and the raw window `--rounds` times.
 - **What bounds P1 here.** The limit (requests x latency / concurrency) assumes
-  free CPU. Each request costs the client a few ms of CPU over loopback on
-  these machines (httpx, httpcore, h11 and the kernel's loopback path, which
-  charges the server's wake-up to the sender), the uvicorn server about one
-  more, and both processes share two cores with the other developers' test
-  runs. The raw httpx read-ahead window, timed on the same server in the same
-  run, is what httpx alone reaches under the same conditions; the ratio
-  "timelines_async / raw window" is what the library itself adds (mostly the
-  cattrs models, which the raw window does not build). At C = 16 the client
-  alone needs about as much CPU as the limit leaves time, so the curve
-  flattens.
-- **The read-ahead window.** The chat read-ahead used to hold only
-  `concurrency` pages beyond the page the caller is at, so one slow page left
-  the other workers idle until it arrived. It now holds twice the concurrency
-  (same workers, same requests in flight): measured 1.19x the limit at C = 8
-  against 1.29x before and 1.16x for the raw httpx window (2026-11-21, 4
-  interleaved rounds each); four times the concurrency was no better (1.22x).
-  Run-to-run noise on these shared machines is about +/- 0.05x.
+  free CPU and a server that answers in exactly the latency. Here the client
+  (about 1 to 2 ms of CPU a page over aiohttp, models built) and the uvicorn
+  fake (about half a ms a page on httptools) share two cores, and the workers
+  move nearly in step: answers that arrive together wait for each other at the
+  server and at the client, so a request takes 3 to 4 ms beyond the latency.
+  Page 1 is read alone (it says whether there are more), one latency the limit
+  does not count: 2 % of it at C = 8. The raw httpx read-ahead window, timed on
+  the same server in the same run, is what plain httpx reaches under the same
+  conditions. At C = 16 the client needs about as much CPU as the limit leaves
+  time, so the curve flattens.
+- **The read-ahead window.** The chat read-ahead holds twice the concurrency
+  beyond the page the caller is at, so one slow page does not leave the other
+  workers idle (1.19x against 1.29x with a window as wide as the workers, on
+  2026-11-21). A worker only fetches; the page it brought is structured as the
+  caller takes it, after the worker's next request has gone out.
+  Run-to-run noise on these machines is about +/- 0.03x.
 - **Transports.** With the `speedups` extra installed (as here), timelines_async
   runs on aiohttp's transport and decodes with orjson: P1's timelines_async
   rows use them, while the sequential loop and the raw window are plain httpx.
-  P6 sets the transports side by side. On a loaded 2-core box every walk's
-  CPU time also carries the kernel's loopback work (a `send` wakes the server
-  and is charged to the sender), the same for all of them, which pulls the
-  ratios towards 1.
+  P6 sets the transports side by side. CPU time also carries the kernel's
+  loopback work (a `send` wakes the server and is charged to the sender), the
+  same for every walk, which pulls the ratios towards 1. The same figures in
+  instructions (callgrind, client only, a 50-chat page): bare httpx 5.4 M,
+  bare httpx-aiohttp with orjson 2.5 M, timelines_async with the extra 3.7 M.
 - **P3** is judged on the gaps at the wire side of the client (httpx's request
   hook), which include the jitter of the path from the limiter to the socket;
   the limiter's own grants are shown beside them.
-- **P5** is met with `requests_per_second=R`, the documented way to use the
-  pacer against a known server limit. At 2R the pacer's AIMD (halve on 429,
-  +R/20 per success) saws around R: the throughput stays above R but ~5 % of
-  requests meet a 429 (each retried after `Retry-After`, none lost).
+- **P5.** The pacer cuts its rate once per congestion episode (the 429s
+  answering requests already in flight belong to the same episode) and wins it
+  back by R/200 per success. At 2R the share of 429s moves with the machine's
+  load: 0 to 2.7 % over six runs at load average about 10, 1.6 % in the run
+  recorded on 2026-12-04 before this one. At 1R there is no 429; throughput
+  there moves with the machine's load, not the pacer (no 429, no cut).
 """
 
 
