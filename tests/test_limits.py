@@ -132,12 +132,27 @@ async def test_request_pacer_halves_on_429_and_recovers_gradually() -> None:
     pacer.on_throttled()  # a request started after the cut: a new episode
     assert pacer.rate == 2.0
     rates = []
-    for _ in range(400):
+    for _ in range(1500):
         pacer.on_success()
         rates.append(pacer.rate)
     assert rates[0] == pytest.approx(2.0 + 8.0 / 200)  # one success adds a 200th
-    assert all(a < b for a, b in itertools.pairwise(rates[:140]))  # climbs step by step
+    assert all(a < b for a, b in itertools.pairwise(rates[:1000]))  # climbs step by step
     assert rates[-1] == 8.0  # and never beyond the configured rate
+
+
+async def test_request_pacer_probes_gently_near_the_rate_that_drew_a_429() -> None:
+    """Back to 90 % of where the server said no at a 200th of the rate a success,
+    then ten times more slowly: it settles under the limit instead of running into it."""
+    clock = FakeClock()
+    pacer = RequestPacer(100.0, clock=clock, sleep=clock.sleep)
+    await pacer.wait()
+    pacer.on_throttled()  # refused at 100: now 50
+    rates = []
+    for _ in range(90):
+        pacer.on_success()
+        rates.append(pacer.rate)
+    assert rates[79] == pytest.approx(90.0)  # 80 successes of 0.5 each
+    assert rates[89] == pytest.approx(90.0 + 10 * 0.05)  # then 0.05 each
 
 
 async def test_request_pacer_cuts_once_for_the_429s_of_requests_already_in_flight() -> None:

@@ -85,15 +85,21 @@ class InProcessSendLimiter:
 _REQUEST_START: ContextVar[float] = ContextVar("timelines_request_start", default=math.inf)
 
 
+#: From this share of the rate that drew the last 429 on, the pacer recovers slowly.
+_NEAR_THE_LIMIT = 0.9
+
+
 class RequestPacer:
     """Starts requests at most `rate` per second, slowing down when the server says 429.
 
     The rate is cut once per congestion episode: the first 429 halves it (down
     to `rate / 32`), and the 429s that answer requests started before that cut
     (already in flight) belong to the same episode and cut nothing. Successes
-    then win the rate back gradually, `rate / 100` each, so that a full
-    recovery from one halving takes fifty answers. `rate=None` turns pacing off.
-    The clock and sleep are injectable for tests.
+    then win the rate back, `rate / 200` each, until it nears the rate that drew
+    the last 429; from 90 % of that rate on, ten times more slowly, so that the
+    pacer settles just under the server's limit instead of running into it
+    again every few seconds. `rate=None` turns pacing off. The clock and sleep
+    are injectable for tests.
     """
 
     def __init__(
@@ -112,6 +118,8 @@ class RequestPacer:
         self._next_start = 0.0
         #: When the rate was last cut: 429s to requests started before it are that episode's.
         self._cut_at = -math.inf
+        #: The rate at which the last 429 came: the server's limit is below it.
+        self._refused_at = math.inf
 
     async def wait(self) -> None:
         """Reserve the next start time and sleep until it.
@@ -133,10 +141,15 @@ class RequestPacer:
         if _REQUEST_START.get() <= self._cut_at:
             return  # in flight when the rate was cut: the same episode
         self._cut_at = self._clock()
+        self._refused_at = self.rate
         self.rate = max(self.rate / 2, self.max_rate / 32)
         # Requests already spaced at the old rate are pushed back to the new one.
         self._next_start = max(self._next_start, self._cut_at + 1.0 / self.rate)
 
     def on_success(self) -> None:
-        if self.rate is not None and self.max_rate is not None and self.rate < self.max_rate:
-            self.rate = min(self.max_rate, self.rate + self.max_rate / 200)
+        if self.rate is None or self.max_rate is None or self.rate >= self.max_rate:
+            return
+        step = self.max_rate / 200
+        if self.rate >= _NEAR_THE_LIMIT * self._refused_at:
+            step /= 10  # close to where the server said no: probe gently
+        self.rate = min(self.max_rate, self.rate + step)
