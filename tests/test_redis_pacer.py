@@ -96,10 +96,18 @@ async def test_the_shared_rate_climbs_back_with_successes(redis: Redis, key: str
     pacer.on_throttled()
     await pacer.wait()
     assert pacer.rate == 50
+    for _ in range(80):
+        pacer.on_success()
+    await pacer.wait()
+    assert pacer.rate == pytest.approx(90)  # 80 successes of top / 200 to 90 % of 100
     for _ in range(10):
         pacer.on_success()
     await pacer.wait()
-    assert pacer.rate == 100  # ten successes of top / 20 each, capped at the top
+    assert pacer.rate == pytest.approx(90.5)  # then a tenth of that each
+    for _ in range(300):
+        pacer.on_success()
+    await pacer.wait()
+    assert pacer.rate == 100  # and never beyond the top
 
 
 async def test_it_paces_the_client_and_sends_nothing_without_redis() -> None:

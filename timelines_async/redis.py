@@ -277,30 +277,43 @@ WEBHOOK_PREFIX = "timelines:webhook:"
 
 # KEYS[1]: the pacer's hash. ARGV: the top rate (requests per second), the 429s and
 # the successes this process saw since its last reservation. The hash holds the
-# next free start (`next`, µs on Redis's clock), the shared current rate (`rate`)
-# and when it was last cut (`cut`). A 429 halves the rate (down to top / 32), but
-# at most once a second: the 429s of one congestion episode, seen by several
-# processes, cut it once. Each success adds back top / 20. Returns {wait in µs,
-# the current rate as text}. The hash expires a minute after its last use.
+# next free start (`next`, µs on Redis's clock), the shared current rate (`rate`),
+# when it was last cut (`cut`) and the rate that drew that 429 (`refused`, 0 for
+# none). A 429 halves the rate (down to top / 32), but at most once a second: the
+# 429s of one congestion episode, seen by several processes, cut it once. Each
+# success adds back top / 200, and a tenth of that from 90 % of `refused` on (as
+# the in-process `RequestPacer`). Returns {wait in µs, the current rate as text}.
+# The hash expires a minute after its last use.
 _RESERVE_START = """
 if redis.replicate_commands then redis.replicate_commands() end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local top = tonumber(ARGV[1])
-local state = redis.call('HMGET', KEYS[1], 'next', 'rate', 'cut')
+local state = redis.call('HMGET', KEYS[1], 'next', 'rate', 'cut', 'refused')
 local next_start = tonumber(state[1]) or now
 local rate = math.min(tonumber(state[2]) or top, top)
 local cut = tonumber(state[3]) or 0
+local refused = tonumber(state[4]) or 0
+local successes = tonumber(ARGV[3])
 if tonumber(ARGV[2]) > 0 and now - cut >= 1000000 then
+    refused = rate
     rate = math.max(rate / 2, top / 32)
     cut = now
-elseif tonumber(ARGV[3]) > 0 then
-    rate = math.min(top, rate + tonumber(ARGV[3]) * top / 20)
+elseif successes > 0 then
+    local step = top / 200
+    local near = refused > 0 and 0.9 * refused or top
+    if rate < near then
+        local fast = math.min(successes, math.ceil((near - rate) / step))
+        rate = rate + fast * step
+        successes = successes - fast
+    end
+    rate = math.min(top, rate + successes * step / 10)
 end
 local start = math.max(now, next_start)
 next_start = start + 1000000 / rate
 redis.call('HSET', KEYS[1], 'next', string.format('%d', next_start),
-    'rate', string.format('%.17g', rate), 'cut', string.format('%d', cut))
+    'rate', string.format('%.17g', rate), 'cut', string.format('%d', cut),
+    'refused', string.format('%.17g', refused))
 redis.call('PEXPIRE', KEYS[1], math.ceil((next_start - now) / 1000) + 60000)
 return {string.format('%d', start - now), string.format('%.17g', rate)}
 """
