@@ -85,8 +85,14 @@ class InProcessSendLimiter:
 _REQUEST_START: ContextVar[float] = ContextVar("timelines_request_start", default=math.inf)
 
 
-#: From this share of the rate that drew the last 429 on, the pacer recovers slowly.
-_NEAR_THE_LIMIT = 0.9
+#: How a request pacer adapts; `RequestPacer` and `RedisRequestPacer`'s Lua script
+#: both read these. A 429 halves the rate, never below `MIN_RATE_SHARE` of the
+#: configured one; each success gives back `RECOVERY_SHARE` of it, and only a
+#: `SLOW_RECOVERY` part of that from `NEAR_THE_LIMIT` of the rate that drew the last 429.
+MIN_RATE_SHARE = 1 / 32
+RECOVERY_SHARE = 1 / 200
+NEAR_THE_LIMIT = 0.9
+SLOW_RECOVERY = 1 / 10
 
 
 class RequestPacer:
@@ -142,14 +148,14 @@ class RequestPacer:
             return  # in flight when the rate was cut: the same episode
         self._cut_at = self._clock()
         self._refused_at = self.rate
-        self.rate = max(self.rate / 2, self.max_rate / 32)
+        self.rate = max(self.rate / 2, self.max_rate * MIN_RATE_SHARE)
         # Requests already spaced at the old rate are pushed back to the new one.
         self._next_start = max(self._next_start, self._cut_at + 1.0 / self.rate)
 
     def on_success(self) -> None:
         if self.rate is None or self.max_rate is None or self.rate >= self.max_rate:
             return
-        step = self.max_rate / 200
-        if self.rate >= _NEAR_THE_LIMIT * self._refused_at:
-            step /= 10  # close to where the server said no: probe gently
+        step = self.max_rate * RECOVERY_SHARE
+        if self.rate >= NEAR_THE_LIMIT * self._refused_at:
+            step *= SLOW_RECOVERY  # close to where the server said no: probe gently
         self.rate = min(self.max_rate, self.rate + step)

@@ -54,6 +54,7 @@ import attrs
 
 from ._auth import token_fingerprint
 from ._exceptions import ConfigurationError, TimelinesError
+from ._limits import MIN_RATE_SHARE, NEAR_THE_LIMIT, RECOVERY_SHARE, SLOW_RECOVERY
 from ._validation import check_number, option_error
 from .events import Event, dedup_key
 from .receiver import DeduplicatorUnavailable
@@ -276,14 +277,16 @@ REQUEST_RATE_PREFIX = "timelines:request-rate:"
 WEBHOOK_PREFIX = "timelines:webhook:"
 
 # KEYS[1]: the pacer's hash. ARGV: the top rate (requests per second), the 429s and
-# the successes this process saw since its last reservation. The hash holds the
-# next free start (`next`, µs on Redis's clock), the shared current rate (`rate`),
-# when it was last cut (`cut`) and the rate that drew that 429 (`refused`, 0 for
-# none). A 429 halves the rate (down to top / 32), but at most once a second: the
-# 429s of one congestion episode, seen by several processes, cut it once. Each
-# success adds back top / 200, and a tenth of that from 90 % of `refused` on (as
-# the in-process `RequestPacer`). Returns {wait in µs, the current rate as text}.
-# The hash expires a minute after its last use.
+# the successes this process saw since its last reservation, then `_limits`'s
+# MIN_RATE_SHARE, RECOVERY_SHARE, NEAR_THE_LIMIT and SLOW_RECOVERY (the in-process
+# `RequestPacer`'s rules). The hash holds the next free start (`next`, µs on
+# Redis's clock), the shared current rate (`rate`), when it was last cut (`cut`)
+# and the rate that drew that 429 (`refused`, 0 for none). A 429 halves the rate
+# (down to top x MIN_RATE_SHARE), but at most once a second: the 429s of one
+# congestion episode, seen by several processes, cut it once. Each success adds
+# back top x RECOVERY_SHARE, and SLOW_RECOVERY of that from NEAR_THE_LIMIT x
+# `refused` on. Returns {wait in µs, the current rate as text}. The hash expires
+# a minute after its last use.
 _RESERVE_START = """
 if redis.replicate_commands then redis.replicate_commands() end
 local time = redis.call('TIME')
@@ -297,17 +300,17 @@ local refused = tonumber(state[4]) or 0
 local successes = tonumber(ARGV[3])
 if tonumber(ARGV[2]) > 0 and now - cut >= 1000000 then
     refused = rate
-    rate = math.max(rate / 2, top / 32)
+    rate = math.max(rate / 2, top * tonumber(ARGV[4]))
     cut = now
 elseif successes > 0 then
-    local step = top / 200
-    local near = refused > 0 and 0.9 * refused or top
+    local step = top * tonumber(ARGV[5])
+    local near = refused > 0 and tonumber(ARGV[6]) * refused or top
     if rate < near then
         local fast = math.min(successes, math.ceil((near - rate) / step))
         rate = rate + fast * step
         successes = successes - fast
     end
-    rate = math.min(top, rate + successes * step / 10)
+    rate = math.min(top, rate + successes * step * tonumber(ARGV[7]))
 end
 local start = math.max(now, next_start)
 next_start = start + 1000000 / rate
@@ -317,6 +320,9 @@ redis.call('HSET', KEYS[1], 'next', string.format('%d', next_start),
 redis.call('PEXPIRE', KEYS[1], math.ceil((next_start - now) / 1000) + 60000)
 return {string.format('%d', start - now), string.format('%.17g', rate)}
 """
+
+#: The pacer's adaptation rules, as the script takes them (ARGV[4] to ARGV[7]).
+_ADAPT = [repr(share) for share in (MIN_RATE_SHARE, RECOVERY_SHARE, NEAR_THE_LIMIT, SLOW_RECOVERY)]
 
 
 class RequestPacerError(TimelinesError):
@@ -413,7 +419,7 @@ class RedisRequestPacer:
             with anyio.fail_after(self.timeout):
                 async with self._gate:
                     reply = await self._script(
-                        keys=[self.key], args=[repr(self.max_rate), throttled, successes]
+                        keys=[self.key], args=[repr(self.max_rate), throttled, successes, *_ADAPT]
                     )
             wait_us, rate = int(reply[0]), float(reply[1])
         except (RedisError, OSError, TypeError, ValueError, IndexError) as exc:
