@@ -16,16 +16,27 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from tests._net import free_port
 
-__all__ = ["RedisServer", "require_redis_server"]
+if TYPE_CHECKING:
+    from redis.asyncio.retry import Retry
+
+__all__ = ["RedisServer", "no_retries", "require_redis_server"]
 
 MISSING = (
     "redis-server is not installed (Debian: apt-get install redis-server, "
     "or run .ci/install-redis.sh)"
 )
+
+
+def no_retries() -> Retry:
+    """redis-py retries a refused connection 10 times by default; the tests want the error now."""
+    from redis.asyncio.retry import Retry  # redis-py: only the Redis tests need it
+    from redis.backoff import NoBackoff
+
+    return Retry(NoBackoff(), 0)
 
 
 def require_redis_server() -> str:

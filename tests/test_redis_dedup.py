@@ -21,8 +21,6 @@ import httpx
 import pytest
 import redis as redis_sync
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from timelines_async import ConfigurationError
 from timelines_async.events import Event, parse_event
@@ -30,7 +28,7 @@ from timelines_async.receiver import DeduplicatorUnavailable, WebhookReceiver
 from timelines_async.redis import RedisDeduplicator
 
 from ._net import free_port
-from ._redis_server import RedisServer
+from ._redis_server import RedisServer, no_retries
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
@@ -57,7 +55,7 @@ def prefix() -> str:
 
 @pytest.fixture
 async def dead_redis() -> AsyncIterator[Redis]:
-    async with Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0)) as dead:
+    async with Redis(host="127.0.0.1", port=free_port(), retry=no_retries()) as dead:
         yield dead
 
 

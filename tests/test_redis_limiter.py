@@ -22,8 +22,6 @@ import anyio
 import httpx
 import pytest
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -44,7 +42,7 @@ from timelines_async.redis import (
 from timelines_async.testing import FakeTimelines, serve_http
 
 from ._net import free_port
-from ._redis_server import RedisServer, require_redis_server
+from ._redis_server import RedisServer, no_retries, require_redis_server
 from ._workers import run_in_step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -60,11 +58,6 @@ def key() -> str:
 def gaps(times: list[float]) -> list[float]:
     ordered = sorted(times)
     return [later - earlier for earlier, later in itertools.pairwise(ordered)]
-
-
-def no_retries() -> Retry:
-    """redis-py retries a refused connection 10 times by default; the tests want the error now."""
-    return Retry(NoBackoff(), 0)
 
 
 # --- spacing ---------------------------------------------------------------------------

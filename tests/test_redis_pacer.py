@@ -17,15 +17,13 @@ import anyio
 import httpx
 import pytest
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from timelines_async import ConfigurationError, RequestPacing, TimelinesClient
 from timelines_async.redis import REQUEST_RATE_PREFIX, RedisRequestPacer, RequestPacerError
 from timelines_async.testing import FakeTimelines, serve_http
 
 from ._net import free_port
-from ._redis_server import RedisServer
+from ._redis_server import RedisServer, no_retries
 from ._workers import run_in_step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -117,9 +115,8 @@ async def test_it_paces_the_client_and_sends_nothing_without_redis() -> None:
         requests.append(request)
         return httpx.Response(200, json={"status": "ok", "data": []})
 
-    retry = Retry(NoBackoff(), retries=0)
     async with (
-        Redis(host="127.0.0.1", port=free_port(), retry=retry) as dead,
+        Redis(host="127.0.0.1", port=free_port(), retry=no_retries()) as dead,
         httpx.AsyncClient(transport=httpx.MockTransport(api)) as http,
         TimelinesClient(
             TOKEN,
