@@ -346,3 +346,9 @@ def test_a_model_whose_init_runs_code_is_refused() -> None:
 
     with pytest.raises(TypeError, match="Checked: a model whose __init__ runs code"):
         make_converter().structure({"count": 1}, Checked)
+
+
+def test_reactions_with_null_users_and_refused_users() -> None:
+    assert structure({"users": None, "total": 0}, Reactions, what="r") == Reactions()
+    with pytest.raises(UnexpectedResponseError, match="expected a list, got str"):
+        structure({"users": "Ann", "total": 1}, Reactions, what="r")

@@ -131,11 +131,21 @@ def _open_enum_hook(enum_type: type[StrEnum]) -> Any:
 
 
 def _reactions_hook(conv: cattrs.Converter) -> Callable[[object, object], Reactions]:
+    users_hook: Callable[[object, object], tuple[ReactionUser, ...]] | None = None
+
+    def structure_users(value: object) -> tuple[ReactionUser, ...]:
+        nonlocal users_hook
+        if value.__class__ is list and not value:  # the usual answer: nobody reacted
+            return ()
+        if users_hook is None:  # looked up once, on first use: the converter is complete then
+            users_hook = conv.get_structure_hook(tuple[ReactionUser, ...])
+        return users_hook(value, tuple[ReactionUser, ...])
+
     def structure(value: object, _: object) -> Reactions:
         if not isinstance(value, dict):
             raise TypeError(f"expected a reactions object, got {type(value).__name__}")
         if "users" in value or "total" in value:
-            users = conv.structure(value.get("users"), tuple[ReactionUser, ...])
+            users = structure_users(value.get("users"))
             counts = _counts(value.get("reactions") or {})
             total = value.get("total")
             return Reactions(
