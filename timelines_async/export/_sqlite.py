@@ -29,7 +29,7 @@ import attrs
 
 from .._validation import check_bool
 from ..models import Chat, Message
-from ._records import record
+from ._records import plain_values
 from ._store import ChatRows, ExportSource, MessageRows, StoreError, SyncState, Write, output_path
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "read_source"]
@@ -94,9 +94,17 @@ _UPSERT_STATE = (
 
 def _row(instance: Any) -> tuple[Any, ...]:
     return tuple(
-        json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-        for value in record(instance).values()
+        [
+            _json_text(value) if value.__class__ in _JSON_COLUMNS else value
+            for value in plain_values(instance)
+        ]
     )
+
+
+#: What `plain_values` gives for lists, tuples, dicts and nested models: stored as JSON text.
+_JSON_COLUMNS = (list, dict)
+#: `json.dumps(value, ensure_ascii=False)`, without building an encoder on every call.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _row_without_lone_surrogates(instance: Any) -> tuple[Any, ...]:
