@@ -150,10 +150,36 @@ async def api_calls_used(tl: TimelinesClient) -> int:
     return quota.used
 
 
-async def warm_up(base_url: str) -> None:
-    """One page, so that the fake's listing is built before anything is timed."""
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-        (await http.get(f"{base_url}/chats", params={"page": 1})).raise_for_status()
+async def warm_up(base_url: str, *, histories: bool = False) -> None:
+    """Read what the walks will read once, untimed, so the fake has built it beforehand.
+
+    The fake renders a chat's JSON on its first listing and generates a chat's
+    history on its first read (about a millisecond a chat, on the request path);
+    a real server has its data already. With `histories`, every chat's newest
+    messages are read too.
+    """
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as http:
+
+        async def get(path: str, page: int | None = None) -> Any:
+            params = {} if page is None else {"page": page}
+            response = await http.get(f"{base_url}{path}", params=params)
+            response.raise_for_status()
+            return response.json()["data"]
+
+        chats: list[dict[str, Any]] = []
+        first = 1
+        while True:
+            batch = await asyncio.gather(*(get("/chats", n) for n in range(first, first + 16)))
+            chats += [chat for page in batch for chat in page["chats"]]
+            if not all(page["has_more_pages"] for page in batch):
+                break
+            first += 16
+        if histories:
+            for start in range(0, len(chats), 16):
+                group = chats[start : start + 16]
+                await asyncio.gather(*(get(f"/chats/{chat['id']}/messages") for chat in group))
 
 
 def cpu_text(runs: list[Run], requests: int) -> str:
@@ -183,6 +209,7 @@ def run(rounds: int) -> tuple[Section, ExportCurve]:
         sequential = [timed(server, partial(sequential_loop, server.base_url))]
     counts: dict[str, int] = {}
     with fake_server(chats=EXPORT_CHATS, latency=LATENCY) as server:
+        asyncio.run(warm_up(server.base_url, histories=True))
         export = timed(server, partial(full_export, server.base_url, 8, counts))
 
     walls = {c: [r.wall for r in rs] for c, rs in runs.items()}
