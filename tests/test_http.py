@@ -588,3 +588,18 @@ async def test_stream_url_maps_httpx_exceptions_like_any_request(exc: httpx.HTTP
             pass
     assert info.value.__cause__ is exc
     assert "signature" not in str(info.value)  # the signed URL is not repeated
+
+
+async def test_the_concurrency_slot_is_free_while_an_answer_is_decoded() -> None:
+    """Decoding a page is not a request in flight: another caller may use the slot meanwhile."""
+    mock = router()
+    mock.get("/chats").mock(return_value=ok({"has_more_pages": False, "chats": []}))
+    core = make_core(mock, max_concurrency=1)
+    free_slots: list[int] = []
+
+    def decode(data: object) -> object:
+        free_slots.append(core._shared.slots.value)
+        return data
+
+    await core.request(_Call("GET", "/chats"), decode=decode)
+    assert free_slots == [1]

@@ -253,12 +253,15 @@ class HTTPCore:
         attempt = 0
         while True:
             request = self._build(call)
-            async with self._turn(call.kind):
-                attempted_at = datetime.now(UTC)
-                try:
-                    return await self._attempt(call, request, decode)
-                except (_AttemptFailed, APIError) as exc:
-                    failed = exc
+            try:
+                # The slot is held for the exchange only: decoding the answer
+                # (a page of 50 chats, say) would keep another caller waiting.
+                async with self._turn(call.kind):
+                    attempted_at = datetime.now(UTC)
+                    response, body = await self._exchange(call, request)
+                return self._answer(call, response, body, decode)
+            except (_AttemptFailed, APIError) as exc:
+                failed = exc
             if not _retry_allowed(call, failed, attempt=attempt, max_retries=self.max_retries):
                 raise _final_error(call, failed, attempted_at)
             delay = retry_delay(
@@ -371,10 +374,8 @@ class HTTPCore:
         finally:
             slots.release()
 
-    async def _attempt(
-        self, call: _Call, request: httpx.Request, decode: Callable[[Any], Any]
-    ) -> Any:
-        """One exchange and its answer decoded. Raises `_AttemptFailed` or `APIError`."""
+    async def _exchange(self, call: _Call, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """One request and its whole answer read. Raises `_AttemptFailed`."""
         started = time.perf_counter()
         with _httpx_errors(call.method, call.path):
             response = await self._shared.client.send(request, auth=self._auth)
@@ -382,9 +383,17 @@ class HTTPCore:
                 body = await response.aread()
             finally:
                 await response.aclose()
-        status = response.status_code
         elapsed_ms = (time.perf_counter() - started) * 1e3
-        logger.debug("%s %s -> %d (%.1f ms)", call.method, call.path, status, elapsed_ms)
+        logger.debug(
+            "%s %s -> %d (%.1f ms)", call.method, call.path, response.status_code, elapsed_ms
+        )
+        return response, body
+
+    def _answer(
+        self, call: _Call, response: httpx.Response, body: bytes, decode: Callable[[Any], Any]
+    ) -> Any:
+        """The answer's `data`, passed through `decode`. Raises `APIError` for an error answer."""
+        status = response.status_code
         try:
             data = decode_response(
                 status, body, response.headers, method=call.method, path=call.path
