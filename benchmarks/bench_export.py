@@ -11,6 +11,8 @@ better without more concurrency. Measured in the same run:
 - a raw httpx read-ahead window at concurrency 8 (C worker tasks pulling page
   numbers, `json.loads`, no models): what httpx alone reaches on this machine
   in this run, the reference for what the library adds;
+- a bare aiohttp + orjson window, the same workers without httpx or models:
+  the cheapest client, what this machine and this server allow at all;
 - a full `export_workspace` (chats and every message into SQLite) of a smaller
   workspace at concurrency 8, against its own limit (requests counted by the
   fake's API-call quota).
@@ -30,8 +32,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import attrs
 import httpx
+import orjson
 
 from timelines_async import TimelinesClient
 from timelines_async.export import SQLiteStore, export_workspace
@@ -130,6 +134,34 @@ async def raw_window(base_url: str, concurrency: int) -> None:
     assert chats == CHATS, chats
 
 
+async def aiohttp_window(base_url: str, concurrency: int) -> None:
+    """The cheapest client here: aiohttp itself, orjson, the same workers as `raw_window`.
+
+    No httpx and no models: what any client can reach against this server on
+    this machine, so that the gap between it and the limit is the machine's.
+    """
+    next_page = 1
+    last_page = PAGES + concurrency  # until a page says it is the last
+    chats = 0
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal next_page, last_page, chats
+        while next_page <= last_page:
+            page = next_page
+            next_page += 1
+            async with session.get(f"{base_url}/chats", params={"page": page}) as response:
+                data = orjson.loads(await response.read())["data"]
+            chats += len(data["chats"])
+            if not data["has_more_pages"]:
+                last_page = min(last_page, page)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+    assert chats == CHATS, chats
+
+
 async def full_export(base_url: str, concurrency: int, counts: dict[str, int]) -> None:
     """`export_workspace` into a fresh SQLite file; `counts` gets its requests and messages."""
     async with TimelinesClient(
@@ -193,6 +225,7 @@ def cpu_text(runs: list[Run], requests: int) -> str:
 def run(rounds: int) -> tuple[Section, ExportCurve]:
     runs: dict[int, list[Run]] = {c: [] for c in CONCURRENCIES}
     raw: list[Run] = []
+    floor: list[Run] = []
     with fake_server(chats=CHATS, latency=LATENCY) as server:
         asyncio.run(warm_up(server.base_url))
         for concurrency in CONCURRENCIES:
@@ -206,6 +239,7 @@ def run(rounds: int) -> tuple[Section, ExportCurve]:
                     timed(server, partial(list_chats, server.base_url, concurrency))
                 )
             raw.append(timed(server, partial(raw_window, server.base_url, 8)))
+            floor.append(timed(server, partial(aiohttp_window, server.base_url, 8)))
         sequential = [timed(server, partial(sequential_loop, server.base_url))]
     counts: dict[str, int] = {}
     with fake_server(chats=EXPORT_CHATS, latency=LATENCY) as server:
@@ -237,6 +271,13 @@ Raw httpx read-ahead window at concurrency 8 (no models, no pager), same server:
 **{median([r.wall for r in raw]) / limit(PAGES, 8):.3f}x** the limit;
 CPU {cpu_text(raw, PAGES)} busy. timelines_async at 8 / raw window:
 **{at8 / median([r.wall for r in raw]):.3f}x**.
+
+Bare aiohttp + orjson read-ahead window at concurrency 8 (the cheapest client here: no
+httpx, no models, pages 1 to 8 asked for at once), same server:
+{spread([r.wall for r in floor])},
+**{median([r.wall for r in floor]) / limit(PAGES, 8):.3f}x** the limit;
+CPU {cpu_text(floor, PAGES)} busy. What it lacks of the limit is this machine's (the
+fake's timer and CPU, two processes waking on two cores), and no client gets closer.
 
 Seed-style sequential loop (plain httpx, `while has_more_pages: page += 1`):
 {spread([r.wall for r in sequential])}, {seq / limit(PAGES, 1):.3f}x its own limit of
