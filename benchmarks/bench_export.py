@@ -27,7 +27,7 @@ import asyncio
 import json
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -110,56 +110,57 @@ async def sequential_loop(base_url: str) -> None:
     assert len(chats) == CHATS, len(chats)
 
 
-async def raw_window(base_url: str, concurrency: int) -> None:
-    """Plain httpx: `concurrency` long-lived workers take the next page number until the end."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    next_page = 1
-    last_page = PAGES + concurrency  # until a page says it is the last
-    chats = 0
+async def read_ahead(get_page: Callable[[int], Awaitable[Any]], concurrency: int) -> None:
+    """`concurrency` long-lived workers take the next page number until a page is the last.
 
-    async def worker(http: httpx.AsyncClient) -> None:
-        nonlocal next_page, last_page, chats
-        while next_page <= last_page:
-            page = next_page
-            next_page += 1
-            response = await http.get(f"{base_url}/chats", params={"page": page})
-            data = json.loads(response.content)["data"]
-            chats += len(data["chats"])
-            if not data["has_more_pages"]:
-                last_page = min(last_page, page)
-
-    async with httpx.AsyncClient(limits=limits, headers=headers) as http:
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-    assert chats == CHATS, chats
-
-
-async def aiohttp_window(base_url: str, concurrency: int) -> None:
-    """The cheapest client here: aiohttp itself, orjson, the same workers as `raw_window`.
-
-    No httpx and no models: what any client can reach against this server on
-    this machine, so that the gap between it and the limit is the machine's.
+    `get_page(n)` returns page n's `data`; every chat must come back once.
     """
     next_page = 1
     last_page = PAGES + concurrency  # until a page says it is the last
     chats = 0
 
-    async def worker(session: aiohttp.ClientSession) -> None:
+    async def worker() -> None:
         nonlocal next_page, last_page, chats
         while next_page <= last_page:
             page = next_page
             next_page += 1
-            async with session.get(f"{base_url}/chats", params={"page": page}) as response:
-                data = orjson.loads(await response.read())["data"]
+            data = await get_page(page)
             chats += len(data["chats"])
             if not data["has_more_pages"]:
                 last_page = min(last_page, page)
 
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    assert chats == CHATS, chats
+
+
+async def raw_window(base_url: str, concurrency: int) -> None:
+    """Plain httpx and `json.loads` under the read-ahead workers: no models, no pager."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(limits=limits, headers=headers) as http:
+
+        async def get_page(page: int) -> Any:
+            response = await http.get(f"{base_url}/chats", params={"page": page})
+            return json.loads(response.content)["data"]
+
+        await read_ahead(get_page, concurrency)
+
+
+async def aiohttp_window(base_url: str, concurrency: int) -> None:
+    """The cheapest client here: aiohttp itself and orjson under the same workers.
+
+    No httpx and no models: what any client can reach against this server on
+    this machine, so that the gap between it and the limit is the machine's.
+    """
     connector = aiohttp.TCPConnector(limit=concurrency)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-    assert chats == CHATS, chats
+
+        async def get_page(page: int) -> Any:
+            async with session.get(f"{base_url}/chats", params={"page": page}) as response:
+                return orjson.loads(await response.read())["data"]
+
+        await read_ahead(get_page, concurrency)
 
 
 async def full_export(base_url: str, concurrency: int, counts: dict[str, int]) -> None:
