@@ -183,7 +183,9 @@ def main() -> None:
     step("P3", bench_send.run)
     step("P4", bench_memory.run)
     step("P5", bench_rate.run)
-    step("P6", lambda: bench_transport.run(max(9, 3 * args.rounds)))
+    # P6 takes the best of 15 rounds: on these virtual machines a minute-long slow
+    # spell hit one walk more than another, and 9 rounds once fell inside one.
+    step("P6", lambda: bench_transport.run(max(15, 5 * args.rounds)))
     if only:
         return
     redis = redis_section()
