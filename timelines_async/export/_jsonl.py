@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._exceptions import InvalidRequestError
-from ._records import record
+from ._records import json_text, record
 from ._store import ChatRows, ExportSource, StoreError, SyncState, Write, output_path
 
 __all__ = ["JSONLStore"]
@@ -126,7 +126,7 @@ def _replace(partial: Path, target: Path) -> None:
 
 def _encoded(line: dict[str, Any]) -> bytes:
     try:
-        return json.dumps(line, ensure_ascii=False).encode() + b"\n"
+        return json_text(line).encode() + b"\n"
     except UnicodeEncodeError:
         # A lone surrogate (half an emoji) has no UTF-8 form: \u escapes keep it exactly.
         return json.dumps(line).encode() + b"\n"

@@ -7,6 +7,7 @@ as text in SQLite; enums become their string value; nested models become objects
 from __future__ import annotations
 
 import functools
+import json
 import operator
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,10 +16,14 @@ from typing import Any
 
 import attrs
 
-__all__ = ["plain", "plain_values", "record"]
+__all__ = ["json_text", "plain", "plain_values", "record"]
 
 #: Values stored as they are; checked by exact type first, the common case by far.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+
+#: `json.dumps(value, ensure_ascii=False)` for both stores, without building an
+#: encoder on every call as `json.dumps` does when given an option.
+json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def record(instance: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ Timestamps are ISO 8601 text in UTC; booleans are 0/1.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import types
 import typing
@@ -29,7 +28,7 @@ import attrs
 
 from .._validation import check_bool
 from ..models import Chat, Message
-from ._records import plain_values
+from ._records import json_text, plain_values
 from ._store import ChatRows, ExportSource, MessageRows, StoreError, SyncState, Write, output_path
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore", "read_source"]
@@ -92,19 +91,17 @@ _UPSERT_STATE = (
 )
 
 
+#: What `plain_values` gives for lists, tuples, dicts and nested models: stored as JSON text.
+_JSON_COLUMNS = (list, dict)
+
+
 def _row(instance: Any) -> tuple[Any, ...]:
     return tuple(
         [
-            _json_text(value) if value.__class__ in _JSON_COLUMNS else value
+            json_text(value) if value.__class__ in _JSON_COLUMNS else value
             for value in plain_values(instance)
         ]
     )
-
-
-#: What `plain_values` gives for lists, tuples, dicts and nested models: stored as JSON text.
-_JSON_COLUMNS = (list, dict)
-#: `json.dumps(value, ensure_ascii=False)`, without building an encoder on every call.
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _row_without_lone_surrogates(instance: Any) -> tuple[Any, ...]:
