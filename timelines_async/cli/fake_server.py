@@ -63,6 +63,12 @@ def register(subparsers: Any) -> None:
         type=non_negative,
         help="requests per second before answering 429 (default: no limit)",
     )
+    _add_fault_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_fault_options(parser: argparse.ArgumentParser) -> None:
+    """Injected failures: a rate per kind, the 429s' Retry-After, the draws' seed, an outage."""
     faults = parser.add_argument_group("faults (rates between 0 and 1)")
     for flag, (_, text) in _FAULTS.items():
         faults.add_argument(flag, type=fraction, default=0.0, metavar="RATE", help=text)
@@ -88,7 +94,6 @@ def register(subparsers: Any) -> None:
         metavar="REQUESTS",
         help="requests answered before the outage begins (default 0)",
     )
-    parser.set_defaults(run=run)
 
 
 def build_fake(args: argparse.Namespace) -> FakeTimelines:

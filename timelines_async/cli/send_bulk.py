@@ -56,6 +56,15 @@ def register(subparsers: Any) -> None:
             "3 some outcomes unknown or the run stopped early (run it again to resume)"
         ),
     )
+    _add_message_options(parser)
+    _add_run_options(parser)
+    _add_pacing_options(parser)
+    add_client_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_message_options(parser: argparse.ArgumentParser) -> None:
+    """Who gets what: the CSV, the template, the journal, the label, the file, the sender."""
     parser.add_argument("csv", metavar="FILE.csv", type=Path, help="the recipients")
     text = parser.add_mutually_exclusive_group(required=True)
     text.add_argument("--text", metavar="TEMPLATE", help="the message, with {column} fields")
@@ -81,6 +90,10 @@ def register(subparsers: Any) -> None:
         metavar="PHONE",
         help="send from this WhatsApp number of the workspace (phone rows only)",
     )
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """What this run does with a short quota, invalid rows, earlier refusals; its report."""
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -104,6 +117,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--report", metavar="PATH", type=Path, help="write every outcome to PATH (.json or .csv)"
     )
+
+
+def _add_pacing_options(parser: argparse.ArgumentParser) -> None:
+    """The spacing of sends, and how long and how often a send in doubt is tried."""
     parser.add_argument(
         "--send-interval",
         type=non_negative,
@@ -127,8 +144,6 @@ def register(subparsers: Any) -> None:
         f"reason, or in doubt and not found) before it is failed (default "
         f"{campaign.DEFAULT_MAX_ATTEMPTS})",
     )
-    add_client_options(parser)
-    parser.set_defaults(run=run)
 
 
 async def run(args: argparse.Namespace) -> int:
