@@ -352,3 +352,31 @@ def test_reactions_with_null_users_and_refused_users() -> None:
     assert structure({"users": None, "total": 0}, Reactions, what="r") == Reactions()
     with pytest.raises(UnexpectedResponseError, match="expected a list, got str"):
         structure({"users": "Ann", "total": 1}, Reactions, what="r")
+
+
+def test_reactions_of_a_message_nobody_reacted_to_are_each_their_own() -> None:
+    first = structure({"users": [], "reactions": {}, "total": 0}, Reactions, what="r")
+    second = structure({"users": [], "reactions": {}, "total": 0}, Reactions, what="r")
+    assert first == second == Reactions(users=(), reactions={}, total=0)
+    first.reactions["👍"] = 1  # a caller may change one message's counts dict ...
+    assert second.reactions == {}  # ... and no other message's
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"users": [], "reactions": {}, "total": "0"}, Reactions()),
+        ({"users": [], "reactions": {}}, Reactions()),
+        ({"reactions": {}, "total": 0}, Reactions()),
+        ({"users": [], "reactions": {"👍": 0}, "total": 0}, Reactions(reactions={"👍": 0})),
+    ],
+)
+def test_reactions_close_to_the_empty_answer_are_read_in_full(
+    payload: dict[str, object], expected: Reactions
+) -> None:
+    assert structure(payload, Reactions, what="r") == expected
+
+
+def test_reactions_total_of_false_is_not_taken_for_zero() -> None:
+    with pytest.raises(UnexpectedResponseError, match="expected an integer, got False"):
+        structure({"users": [], "reactions": {}, "total": False}, Reactions, what="r")

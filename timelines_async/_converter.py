@@ -142,6 +142,8 @@ def _reactions_hook(conv: cattrs.Converter) -> Callable[[object, object], Reacti
         return users_hook(value, tuple[ReactionUser, ...])
 
     def structure(value: object, _: object) -> Reactions:
+        if value.__class__ is dict and _nobody_reacted(value):  # most messages
+            return Reactions()
         if not isinstance(value, dict):
             raise TypeError(f"expected a reactions object, got {type(value).__name__}")
         if "users" in value or "total" in value:
@@ -157,6 +159,17 @@ def _reactions_hook(conv: cattrs.Converter) -> Callable[[object, object], Reacti
         return Reactions(reactions=counts, total=sum(counts.values()))
 
     return structure
+
+
+def _nobody_reacted(value: dict[str, object]) -> bool:
+    """`{"users": [], "reactions": {}, "total": 0}` exactly: told apart, nothing built."""
+    total = value.get("total")
+    return (
+        total == 0
+        and total.__class__ is int
+        and value.get("users") == []
+        and value.get("reactions") == {}
+    )
 
 
 def _counts(value: object) -> dict[str, int]:
