@@ -84,9 +84,34 @@ def load_plan(
             "applies to phone rows only (a chat always sends from its own number)",
         )
     fields = _template_fields(template, header)
+    recipients, problems = _check_rows(rows, kind, column, template, fields)
+    if problems and not skip_invalid:
+        raise InvalidRowsError(name, problems)
+    if not recipients and not problems:
+        raise InvalidCampaignError(name, "has no recipients (only a header, or nothing)")
+    return Plan(
+        source=name,
+        csv_path=path,
+        kind=kind,
+        template=template,
+        fingerprint=fingerprint,
+        recipients=recipients,
+        problems=problems,
+        settings=settings,
+    )
+
+
+def _check_rows(
+    rows: list[tuple[int, Row]],
+    kind: TargetKind,
+    column: str,
+    template: str,
+    fields: tuple[str, ...],
+) -> tuple[tuple[Recipient, ...], tuple[RowProblem, ...]]:
+    """Every row checked: the recipients in order, and a problem for each bad or repeated row."""
     recipients: list[Recipient] = []
     problems: list[RowProblem] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # recipient -> the line it is first on
     for line, row in rows:
         problem, recipient = _check_row(line, row, kind, column, template, fields, len(recipients))
         if recipient is not None:
@@ -103,20 +128,7 @@ def load_plan(
             problems.append(RowProblem(line, problem))
         elif recipient is not None:
             recipients.append(recipient)
-    if problems and not skip_invalid:
-        raise InvalidRowsError(name, problems)
-    if not recipients and not problems:
-        raise InvalidCampaignError(name, "has no recipients (only a header, or nothing)")
-    return Plan(
-        source=name,
-        csv_path=path,
-        kind=kind,
-        template=template,
-        fingerprint=fingerprint,
-        recipients=tuple(recipients),
-        problems=tuple(problems),
-        settings=settings,
-    )
+    return tuple(recipients), tuple(problems)
 
 
 # -- input ---------------------------------------------------------------------------------
