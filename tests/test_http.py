@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -603,3 +608,75 @@ async def test_the_concurrency_slot_is_free_while_an_answer_is_decoded() -> None
 
     await core.request(_Call("GET", "/chats"), decode=decode)
     assert free_slots == [1]
+
+
+class _HeldFirst:
+    """A transport whose answer to `/first` waits until `release` is set; logs each arrival."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.arrived = anyio.Event()
+        self.release = anyio.Event()
+        self.on_second: Callable[[], None] = lambda: None
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.rsplit("/", 1)[1]
+        self.events.append(f"sent /{path}")
+        if path == "first":
+            self.arrived.set()
+            await self.release.wait()
+        else:
+            self.on_second()
+        return ok({"path": path})
+
+
+async def _first_then_second(
+    core: HTTPCore, transport: _HeldFirst, first: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """`/first` in flight on the only slot, `/second` waiting for it; then `/first` answers."""
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(first)
+        await transport.arrived.wait()
+        tasks.start_soon(core.request, _Call("GET", "/second"))
+        for _ in range(50):  # until `/second` waits for the slot
+            if core._shared.slots.statistics().tasks_waiting:
+                break
+            await anyio.lowlevel.checkpoint()
+        assert core._shared.slots.statistics().tasks_waiting == 1
+        transport.release.set()
+
+
+async def test_a_freed_slot_sends_the_waiting_request_before_the_answer_is_decoded() -> None:
+    """The caller waiting for the slot has its request built: it goes out first, and the
+    answer that freed the slot is decoded meanwhile, so the slot does not sit idle."""
+    transport = _HeldFirst()
+    core = make_core(httpx.MockTransport(transport), max_concurrency=1)
+
+    def decode(data: object) -> object:
+        transport.events.append("decoded /first")
+        return data
+
+    async def first() -> None:
+        await core.request(_Call("GET", "/first"), decode=decode)
+
+    await _first_then_second(core, transport, first)
+    assert transport.events == ["sent /first", "sent /second", "decoded /first"]
+
+
+async def test_handing_the_slot_on_does_not_let_a_cancellation_drop_the_answer() -> None:
+    """A cancellation that arrives while the slot is handed on waits for the next await:
+    the answer in hand (a send's message_uid) is returned, not lost."""
+    transport = _HeldFirst()
+    core = make_core(httpx.MockTransport(transport), max_concurrency=1)
+    answers: list[object] = []
+    scope = anyio.CancelScope()
+    transport.on_second = scope.cancel  # runs during the hand-over
+
+    async def first() -> None:
+        with scope:
+            answers.append(await core.request(_Call("POST", "/first", kind=RequestKind.SEND)))
+            await anyio.lowlevel.checkpoint()  # the cancellation lands here
+
+    await _first_then_second(core, transport, first)
+    assert answers == [{"path": "first"}]
+    assert scope.cancel_called

@@ -289,6 +289,33 @@ async def test_a_plain_break_cleans_up_without_warnings_or_stray_tasks(
     assert not [r for r in caplog.records if r.name == "asyncio"]
 
 
+@pytest.mark.parametrize(("last", "waiting", "past_last"), [(3, 0, 1), (12, 1, 2)])
+async def test_a_long_walk_keeps_a_built_request_waiting_for_each_slot(
+    last: int, waiting: int, past_last: int
+) -> None:
+    """Once the caller has taken `concurrency` pages, half as many workers again wait for
+    the slots with their requests built; a short walk never starts them, so it asks for
+    no more pages past the last than `concurrency - 1`, and a long one `// 2` more."""
+    concurrency = 2
+    requested: list[int] = []
+    most_waiting = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal most_waiting
+        requested.append(page_number(request))
+        for _ in range(3):
+            most_waiting = max(most_waiting, core._shared.slots.statistics().tasks_waiting)
+            await asyncio.sleep(0)
+        return chats_page(page_number(request), last=last)
+
+    core = make_core(httpx.MockTransport(handler), max_concurrency=concurrency)
+    chats, _, _ = resources(core)
+    with anyio.fail_after(2):
+        assert len(await chats.list().collect()) == last * PAGE
+    assert most_waiting == waiting
+    assert max(requested) <= last + past_last
+
+
 # --- the page sources on their own ---------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 import anyio
+import anyio.lowlevel
 import attrs
 import httpx
 import sniffio
@@ -259,6 +260,12 @@ class HTTPCore:
                 async with self._turn(call.kind):
                     attempted_at = datetime.now(UTC)
                     response, body = await self._exchange(call, request)
+                    handed_on = self._shared.slots.statistics().tasks_waiting > 0
+                if handed_on:
+                    # The slot went to a caller whose request is built: let it go out
+                    # before this answer is decoded. Shielded, so that a cancellation
+                    # cannot drop an answer in hand (a send's message_uid).
+                    await anyio.lowlevel.cancel_shielded_checkpoint()
                 return self._answer(call, response, body, decode)
             except (_AttemptFailed, APIError) as exc:
                 failed = exc

@@ -4,8 +4,8 @@ Three kinds of task share the work:
 
 - the lister walks the chat listing (the chats pager reads ahead), hands each
   page of chats to the writer, and queues the chats whose history changed;
-- a fixed set of workers, as many as the client's concurrency, reads those
-  histories oldest first, after the newest message already stored;
+- a fixed set of workers, half as many again as the client's concurrency,
+  reads those histories oldest first, after the newest message already stored;
 - one writer applies batches to the store in a worker thread, one transaction
   per batch, so the blocking store never holds up the event loop.
 
@@ -235,8 +235,10 @@ class _Run:
 
     async def run(self) -> None:
         writes_tx, writes_rx = anyio.create_memory_object_stream[Write](_WRITE_BUFFER)
-        # Within the client's own limit: more workers would only queue for its slots.
-        workers = self._client.max_concurrency
+        # Half as many again as the client's slots: a worker waiting for a slot has
+        # its request built and sends it the moment one is free (1.17x -> 1.14x the
+        # latency limit, benchmarks P1); many more would only queue.
+        workers = self._client.max_concurrency * 3 // 2
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._write, writes_rx)
             async with writes_tx, anyio.create_task_group() as watched:
