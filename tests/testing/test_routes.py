@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from timelines_async.testing import FakeTimelines
+from timelines_async.testing._render import MessageJsonCache
 
 pytestmark = pytest.mark.anyio
 
@@ -331,6 +332,31 @@ async def test_unknown_cursor_and_bad_order_are_errors(
         400,
         "validation_error",
     )
+
+
+async def test_history_listings_follow_statuses_reactions_and_direct_changes(
+    http: httpx.AsyncClient, fake: FakeTimelines
+) -> None:
+    """The fake keeps each listed message's JSON; what changed shows on the next read."""
+    uid = data(await http.post("/messages", json={"phone": "+14155550101", "text": "hi"}))[
+        "message_uid"
+    ]
+    chat_id = fake.message(uid).chat_id
+
+    async def listed() -> dict[str, Any]:
+        messages = data(await http.get(f"/chats/{chat_id}/messages"))["messages"]
+        found: dict[str, Any] = next(m for m in messages if m["uid"] == uid)
+        return found
+
+    assert (await listed())["status"] == "Pending"
+    fake.advance(3600)
+    assert (await listed())["status"] == "Read"
+    await http.patch(f"/messages/{uid}/reactions", json={"reaction": "👍"})
+    assert (await listed())["reactions"]["total"] == 1
+    await http.patch(f"/messages/{uid}/reactions", json={"reaction": ""})
+    assert (await listed())["reactions"] == {"users": [], "reactions": {}, "total": 0}
+    fake.message(uid).text = "changed directly"
+    assert (await listed())["text"] == "changed directly"
 
 
 async def test_get_message_status_history_and_unknown_uid(
@@ -766,3 +792,12 @@ async def test_nul_characters_are_refused_in_nested_fields(
 ) -> None:
     answer = await http.put(f"/chats/{min(fake.chats)}/labels", json={"labels": ["ok", "b\x00d"]})
     assert error(answer, 400, "validation_error")["errors"][0]["fields"] == ["labels", 1]
+
+
+def test_the_message_json_cache_keeps_at_most_its_size_the_oldest_let_go() -> None:
+    fake = FakeTimelines(chats=3)
+    cache = MessageJsonCache(fake._space, size=2)
+    first, second, third = fake.messages_of(long_chat(fake, minimum=3))[:3]
+    texts = [cache(message) for message in (first, second, third)]
+    assert list(cache._texts) == [second.uid, third.uid]
+    assert [json.loads(text)["uid"] for text in texts] == [first.uid, second.uid, third.uid]

@@ -58,7 +58,15 @@ class GroupMemberRecord:
     chat_id: int | None
 
 
-@attrs.define
+def _count_message_change(
+    instance: MessageRecord, attribute: attrs.Attribute[Any], value: Any
+) -> Any:
+    """Count every assignment, so that the message's cached JSON knows when to let go."""
+    object.__setattr__(instance, "revision", instance.revision + 1)
+    return value
+
+
+@attrs.define(on_setattr=_count_message_change)
 class MessageRecord:
     """A message in a chat's history: seeded, sent through the API, received, or a note.
 
@@ -66,6 +74,9 @@ class MessageRecord:
     `Delivered` to `Read` as the fake's clock passes the `status_times`
     computed when it was accepted; one that `fails` turns `Failed` instead of
     `Sent`, and its credits come back.
+
+    Change it by assigning attributes; only `reactions` changes in place (the
+    JSON cache does not keep a message that has any).
     """
 
     uid: str
@@ -97,6 +108,8 @@ class MessageRecord:
     cost: int = 0
     #: A send that fails where it would have become Sent (a number not on WhatsApp).
     fails: bool = False
+    #: Assignments to this message so far.
+    revision: int = 0
 
 
 @attrs.define
