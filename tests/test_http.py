@@ -663,9 +663,12 @@ async def test_a_freed_slot_sends_the_waiting_request_before_the_answer_is_decod
     assert transport.events == ["sent /first", "sent /second", "decoded /first"]
 
 
-async def test_handing_the_slot_on_does_not_let_a_cancellation_drop_the_answer() -> None:
-    """A cancellation that arrives while the slot is handed on waits for the next await:
-    the answer in hand (a send's message_uid) is returned, not lost."""
+@pytest.mark.parametrize("kind", [RequestKind.SEND, RequestKind.UNSAFE])
+async def test_a_post_does_not_hand_its_slot_on_so_no_cancellation_drops_its_answer(
+    kind: RequestKind,
+) -> None:
+    """Only reads let a waiting request go first: a cancellation there would drop the
+    answer in hand, which a POST (a send's message_uid) cannot ask for again."""
     transport = _HeldFirst()
     core = make_core(httpx.MockTransport(transport), max_concurrency=1)
     answers: list[object] = []
@@ -674,7 +677,7 @@ async def test_handing_the_slot_on_does_not_let_a_cancellation_drop_the_answer()
 
     async def first() -> None:
         with scope:
-            answers.append(await core.request(_Call("POST", "/first", kind=RequestKind.SEND)))
+            answers.append(await core.request(_Call("POST", "/first", kind=kind)))
             await anyio.lowlevel.checkpoint()  # the cancellation lands here
 
     await _first_then_second(core, transport, first)

@@ -261,11 +261,12 @@ class HTTPCore:
                     attempted_at = datetime.now(UTC)
                     response, body = await self._exchange(call, request)
                     handed_on = self._shared.slots.statistics().tasks_waiting > 0
-                if handed_on:
+                if handed_on and call.kind is RequestKind.IDEMPOTENT:
                     # The slot went to a caller whose request is built: let it go out
-                    # before this answer is decoded. Shielded, so that a cancellation
-                    # cannot drop an answer in hand (a send's message_uid).
-                    await anyio.lowlevel.cancel_shielded_checkpoint()
+                    # before this answer is decoded. Reads only: a cancellation here
+                    # drops the answer, which a read can ask for again and a POST
+                    # (a send's message_uid) cannot.
+                    await anyio.lowlevel.checkpoint()
                 return self._answer(call, response, body, decode)
             except (_AttemptFailed, APIError) as exc:
                 failed = exc
