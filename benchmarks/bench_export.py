@@ -163,16 +163,31 @@ async def aiohttp_window(base_url: str, concurrency: int) -> None:
         await read_ahead(get_page, concurrency)
 
 
-async def full_export(base_url: str, concurrency: int, counts: dict[str, int]) -> None:
-    """`export_workspace` into a fresh SQLite file; `counts` gets its requests and messages."""
+@attrs.define
+class ExportFigures:
+    """One full export: its requests, its messages and its own seconds.
+
+    The seconds are `export_workspace`'s alone: the quota reads around it that
+    count the requests are two more latencies, which the limit does not count.
+    """
+
+    requests: int = 0
+    messages: int = 0
+    seconds: float = 0.0
+
+
+async def full_export(base_url: str, concurrency: int, figures: ExportFigures) -> None:
+    """`export_workspace` into a fresh SQLite file, its figures into `figures`."""
     async with TimelinesClient(
         TOKEN, base_url=base_url, max_concurrency=concurrency, requests_per_second=None
     ) as tl:
         before = await api_calls_used(tl)
         with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
             summary = await export_workspace(tl, SQLiteStore(Path(tmp) / "export.sqlite"))
-        counts["requests"] = await api_calls_used(tl) - before - 1
-    counts["messages"] = summary.messages
+            figures.seconds = time.perf_counter() - started
+        figures.requests = await api_calls_used(tl) - before - 1
+    figures.messages = summary.messages
     assert summary.chats == EXPORT_CHATS, summary
 
 
@@ -187,24 +202,33 @@ async def warm_up(base_url: str, *, histories: bool = False) -> None:
     """Read what the walks will read once, untimed, so the fake has built it beforehand.
 
     The fake renders a chat's JSON on its first listing and generates a chat's
-    history on its first read (about a millisecond a chat, on the request path);
-    a real server has its data already. With `histories`, every chat's newest
-    messages are read too.
+    history on its first read (about a millisecond a chat, on the request path),
+    then keeps the JSON of what it rendered; a real server has its data already.
+    With `histories`, every chat's history is read too, oldest first, page by
+    page, as the export reads it.
     """
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60) as http:
 
-        async def get(path: str, page: int | None = None) -> Any:
-            params = {} if page is None else {"page": page}
+        async def get(path: str, params: dict[str, Any]) -> Any:
             response = await http.get(f"{base_url}{path}", params=params)
             response.raise_for_status()
             return response.json()["data"]
 
+        async def read_history(chat_id: int) -> None:
+            params = {"sorting_order": "asc"}
+            while True:
+                data = await get(f"/chats/{chat_id}/messages", params)
+                if not data["has_more_pages"] or not data["messages"]:
+                    return
+                params = {"sorting_order": "asc", "after_message": data["messages"][-1]["uid"]}
+
         chats: list[dict[str, Any]] = []
         first = 1
         while True:
-            batch = await asyncio.gather(*(get("/chats", n) for n in range(first, first + 16)))
+            numbers = range(first, first + 16)
+            batch = await asyncio.gather(*(get("/chats", {"page": n}) for n in numbers))
             chats += [chat for page in batch for chat in page["chats"]]
             if not all(page["has_more_pages"] for page in batch):
                 break
@@ -212,7 +236,7 @@ async def warm_up(base_url: str, *, histories: bool = False) -> None:
         if histories:
             for start in range(0, len(chats), 16):
                 group = chats[start : start + 16]
-                await asyncio.gather(*(get(f"/chats/{chat['id']}/messages") for chat in group))
+                await asyncio.gather(*(read_history(chat["id"]) for chat in group))
 
 
 def cpu_text(runs: list[Run], requests: int) -> str:
@@ -242,16 +266,16 @@ def run(rounds: int) -> tuple[Section, ExportCurve]:
             raw.append(timed(server, partial(raw_window, server.base_url, 8)))
             floor.append(timed(server, partial(aiohttp_window, server.base_url, 8)))
         sequential = [timed(server, partial(sequential_loop, server.base_url))]
-    counts: dict[str, int] = {}
+    figures = ExportFigures()
     with fake_server(chats=EXPORT_CHATS, latency=LATENCY) as server:
         asyncio.run(warm_up(server.base_url, histories=True))
-        export = timed(server, partial(full_export, server.base_url, 8, counts))
+        export = timed(server, partial(full_export, server.base_url, 8, figures))
 
     walls = {c: [r.wall for r in rs] for c, rs in runs.items()}
     medians = {c: median(w) for c, w in walls.items()}
     seq = median([r.wall for r in sequential])
     at8 = medians[8]
-    export_limit = limit(counts["requests"], 8)
+    export_limit = limit(figures.requests, 8)
     rows = "\n".join(
         f"| {c} | {limit(PAGES, c):.2f} s | {spread(walls[c])} "
         f"| {medians[c] / limit(PAGES, c):.3f}x | {cpu_text(runs[c], PAGES)} |"
@@ -285,9 +309,11 @@ Seed-style sequential loop (plain httpx, `while has_more_pages: page += 1`):
 {limit(PAGES, 1):.0f} s; CPU {cpu_text(sequential, PAGES)}.
 
 Full `export_workspace` into SQLite of a {EXPORT_CHATS:,}-chat workspace (chats and all
-{counts["messages"]:,} messages, {counts["requests"]:,} requests) at concurrency 8:
-{export.wall:.2f} s against a limit of {export_limit:.2f} s
-(**{export.wall / export_limit:.3f}x**, one run); CPU {cpu_text([export], counts["requests"])} busy.
+{figures.messages:,} messages, {figures.requests:,} requests) at concurrency 8:
+{figures.seconds:.2f} s against a limit of {export_limit:.2f} s
+(**{figures.seconds / export_limit:.3f}x**, one run; the seconds of `export_workspace`
+alone, without the quota reads that count its requests); CPU
+{cpu_text([export], figures.requests)} busy.
 """
     goals = [
         Goal(
@@ -308,9 +334,9 @@ Full `export_workspace` into SQLite of a {EXPORT_CHATS:,}-chat workspace (chats 
         Goal(
             key="P1",
             what=f"full export ({EXPORT_CHATS:,} chats + messages) at C = 8 / limit",
-            ratio=export.wall / export_limit,
+            ratio=figures.seconds / export_limit,
             target=1.10,
-            detail=f"{export.wall:.2f} s vs {export_limit:.2f} s",
+            detail=f"{figures.seconds:.2f} s vs {export_limit:.2f} s",
         ),
     ]
     curve = ExportCurve(medians, seq, median([r.wall for r in raw]), PAGES, LATENCY)
