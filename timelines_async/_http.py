@@ -260,12 +260,11 @@ class HTTPCore:
                 async with self._turn(call.kind):
                     attempted_at = datetime.now(UTC)
                     response, body = await self._exchange(call, request)
-                    handed_on = self._shared.slots.statistics().tasks_waiting > 0
-                if handed_on and call.kind is RequestKind.IDEMPOTENT:
-                    # The slot went to a caller whose request is built: let it go out
-                    # before this answer is decoded. Reads only: a cancellation here
-                    # drops the answer, which a read can ask for again and a POST
-                    # (a send's message_uid) cannot.
+                # No slot free just after ours was released: it went straight to a
+                # caller waiting with its request built. A read lets that request go
+                # out before decoding its own answer; a POST does not, since a
+                # cancellation here would drop an answer it cannot ask for again.
+                if self._shared.slots.value == 0 and call.kind is RequestKind.IDEMPOTENT:
                     await anyio.lowlevel.checkpoint()
                 return self._answer(call, response, body, decode)
             except (_AttemptFailed, APIError) as exc:
