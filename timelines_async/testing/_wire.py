@@ -8,7 +8,7 @@ transport both translate to and from these.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +24,7 @@ __all__ = [
     "field_error",
     "json_response",
     "ok",
+    "ok_page",
     "parse_multipart",
     "parse_query",
     "plain_response",
@@ -139,6 +140,20 @@ def ok(data: object = None) -> Response:
     if data is not None:
         body["data"] = data
     return json_response(body)
+
+
+def ok_page(items_key: str, has_more: bool, items: Iterable[bytes]) -> Response:
+    """The success envelope of one page, around items already in JSON text.
+
+    What `ok({"has_more_pages": has_more, items_key: [...]})` gives, without
+    decoding and encoding again what the listings keep rendered.
+    """
+    body = b'{"status":"ok","data":{"has_more_pages":%s,"%s":[%s]}}' % (
+        b"true" if has_more else b"false",
+        items_key.encode(),
+        b",".join(items),
+    )
+    return Response(200, body, [("content-type", JSON_CONTENT_TYPE)])
 
 
 def empty_ok() -> Response:

@@ -15,7 +15,7 @@ from .._filters import CHAT_FILTERS, chat_filter
 from .._records import ChatRecord, TeammateRecord
 from .._render import ChatJsonCache, render_chat
 from .._state import PAGE_SIZE, WorkspaceState
-from .._wire import JSON_CONTENT_TYPE, ApiFailure, Request, Response, field_error, ok
+from .._wire import ApiFailure, Request, Response, field_error, ok, ok_page
 from ._common import Route, chat_of
 
 __all__ = ["ChatRoutes"]
@@ -46,11 +46,7 @@ class ChatRoutes:
         if bool_query(query, "with_msg"):
             rendered = [render_chat(self.space, chat, with_msg=True) for chat in chats]
             return ok({"has_more_pages": has_more, "chats": rendered})
-        body = b'{"status":"ok","data":{"has_more_pages":%s,"chats":[%s]}}' % (
-            b"true" if has_more else b"false",
-            b",".join(map(self._chat_json, chats)),
-        )
-        return Response(200, body, [("content-type", JSON_CONTENT_TYPE)])
+        return ok_page("chats", has_more, map(self._chat_json, chats))
 
     def get_chat(self, request: Request, args: tuple[str, ...]) -> Response:
         return ok(render_chat(self.space, chat_of(self.space, args[0])))

@@ -10,7 +10,7 @@ from .._checks import bool_query, page_number
 from .._records import ChatRecord, MessageRecord
 from .._render import MessageJsonCache, render_message
 from .._state import PAGE_SIZE, WorkspaceState
-from .._wire import JSON_CONTENT_TYPE, ApiFailure, Request, Response, field_error, ok
+from .._wire import ApiFailure, Request, Response, field_error, ok, ok_page
 from ._common import Route, chat_of
 
 __all__ = ["MessageRoutes"]
@@ -44,11 +44,7 @@ class MessageRoutes:
         # `page` is undocumented on messages but used by other clients: skip whole pages.
         skip = (page_number(query) - 1) * PAGE_SIZE
         page, has_more = window.page(history, _candidates(chat, query, window.ascending), skip)
-        body = b'{"status":"ok","data":{"has_more_pages":%s,"messages":[%s]}}' % (
-            b"true" if has_more else b"false",
-            b",".join(map(self._message_json, page)),
-        )
-        return Response(200, body, [("content-type", JSON_CONTENT_TYPE)])
+        return ok_page("messages", has_more, map(self._message_json, page))
 
     def _time_bound(self, query: Mapping[str, str], name: str) -> float | None:
         if not query.get(name):
