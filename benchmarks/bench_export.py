@@ -302,7 +302,7 @@ httpx, no models, pages 1 to 8 asked for at once), same server:
 {spread([r.wall for r in floor])},
 **{median([r.wall for r in floor]) / limit(PAGES, 8):.3f}x** the limit;
 CPU {cpu_text(floor, PAGES)} busy. What it lacks of the limit is this machine's (the
-fake's timer and CPU, two processes waking on two cores), and no client gets closer.
+fake's timer and CPU, two processes waking on two cores), not the client's.
 
 Seed-style sequential loop (plain httpx, `while has_more_pages: page += 1`):
 {spread([r.wall for r in sequential])}, {seq / limit(PAGES, 1):.3f}x its own limit of
