@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 
@@ -108,6 +109,18 @@ async def test_latency_delays_every_answer() -> None:
         await http.get("/workspace")
         elapsed = anyio.current_time() - started
     assert elapsed >= 0.03
+
+
+async def test_a_request_takes_effect_on_arrival_and_its_answer_waits_out_the_latency() -> None:
+    fake = FakeTimelines(chats=3, latency=3600.0)
+    async with raw(fake) as http, anyio.create_task_group() as tasks:
+        tasks.start_soon(send, http, fake, "given up on")
+        for _ in range(100):  # a few loop turns: the send is handled as it arrives
+            if fake.sent:
+                break
+            await anyio.lowlevel.checkpoint()
+        tasks.cancel_scope.cancel()  # the caller gives up long before the answer
+    assert [m.text for m in fake.sent] == ["given up on"]
 
 
 async def test_credits_run_out_with_quota_exceeded_and_quotas_show_the_use() -> None:

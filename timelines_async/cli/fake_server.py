@@ -50,7 +50,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="workspace seed (default 0)")
     parser.add_argument("--chats", type=positive_int, default=120, help="chats (default 120)")
     parser.add_argument(
-        "--latency", type=non_negative, default=0.0, help="seconds added to every answer"
+        "--latency",
+        type=non_negative,
+        default=0.0,
+        help="seconds from a request's arrival to its answer",
     )
     parser.add_argument(
         "--send-interval",

@@ -62,7 +62,9 @@ class FakeTimelines:
       answers a plain-text `Unauthorized` instead of the JSON envelope).
     - `send_interval`: sends closer together on the fake's clock get 429.
     - `request_rate`: requests per second beyond which every request gets 429.
-    - `latency`: seconds added to every request.
+    - `latency`: seconds from a request's arrival to its answer. The request
+      takes effect on arrival, as on the real API: one whose answer is cut
+      short (a timeout, a cancelled task) has still been carried out.
     - `credits`: the messaging quota (1 a send, 2 with text and attachment).
     - `faults`: see `Faults`; `outage`: see `Outage`; `max_upload_size`:
       bigger uploads get 413.
@@ -354,9 +356,8 @@ class FakeTimelines:
     # -- handling ------------------------------------------------------------
 
     async def handle(self, request: Request) -> Outcome:
-        """Answer one request (its path still carries the API prefix)."""
-        if self.latency:
-            await anyio.sleep(self.latency)
+        """Answer one request (its path still carries the API prefix), `latency` after it came."""
+        answer_at = anyio.current_time() + self.latency
         path = request.path
         is_api = path.startswith(API_PREFIX + "/") and not path.endswith("/")
         if is_api:
@@ -380,6 +381,8 @@ class FakeTimelines:
                 outcome.fault,
             )
         )
+        if self.latency:
+            await anyio.sleep_until(answer_at)
         return outcome
 
     async def _operation(self, request: Request) -> Outcome:
