@@ -81,20 +81,22 @@ NOTES = """\
   requests, over a minute at the physical limit alone. C = 1 and 2 and the
   sequential loop run once; C = 4, 8, 16 and the raw window `--rounds` times.
 - **What bounds P1 here.** The limit (requests x latency / concurrency) assumes
-  free CPU and a server that answers in exactly the latency. Here the fake
-  oversleeps its `asyncio` timer by about half a millisecond, then builds and
-  writes its answer, and the client wakes, reads it and writes the next request,
-  two processes sharing two cores: a request takes about 53 ms, not 50. The bare
-  aiohttp + orjson window, timed on the same server in the same run, measures
-  that floor: no httpx, no models, pages 1 to 8 asked for at once, and still
-  about 1.09x; a bare asyncio server answering the same bodies gave 1.06x, so
-  about 3 points are the fake's own work. timelines_async reads page 1 alone
+  free CPU and a server that answers in exactly the latency. The fake handles a
+  request as it arrives and answers once the latency has passed since then, but
+  its `asyncio` timer oversleeps by about a third of a millisecond, the answers
+  due together leave one after another, and the client wakes, reads each and
+  writes the next request, two processes sharing two cores: a request takes
+  about 52.5 ms, not 50. The bare aiohttp + orjson window, timed on the same
+  server in the same run, measures that floor: no httpx, no models, pages 1 to
+  8 asked for at once, and still about 1.08x; a bare asyncio server writing the
+  same bodies a latency after each request gave 1.06x, so about 2 points are
+  the fake's own work (uvicorn's, mostly). timelines_async reads page 1 alone
   (it says whether there are more), one latency the limit does not count, 2 %
   of it at C = 8: asking for pages 2 to 8 beside it would spend seven requests
   of the API quota on every list shorter than that. It wins most of that back
   between answers: on a long walk a built request waits for each slot and goes
   out the moment one is free, where the floor window's workers decode first.
-  It ends up about 1 point above the floor. The raw httpx window is what plain
+  It ends up less than 1 point above the floor. The raw httpx window is what plain
   httpx reaches under the same conditions. At C = 16 the client needs about as
   much CPU as the limit leaves time, so the curve flattens. Before anything is
   timed, the fake has built and rendered every chat page and, for the full
