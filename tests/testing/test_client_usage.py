@@ -90,6 +90,18 @@ async def test_a_lost_answer_is_an_unknown_outcome_that_reconcile_resolves() -> 
     assert fake.faults_injected["lost_answer"] == 1
 
 
+async def test_a_send_timed_out_during_the_latency_was_made_and_is_found() -> None:
+    fake = FakeTimelines(seed=1, chats=10, latency=1.0)
+    async with fake.client(timeout=0.01) as tl:
+        with pytest.raises(SendOutcomeUnknown) as caught:
+            await tl.messages.send(chat_id=min(fake.chats), text="Too slow to say")
+        fake.latency = 0.0
+        found = await tl.messages.reconcile(caught.value)
+    [made] = fake.sent
+    assert found is not None
+    assert found.uid == made.uid
+
+
 async def test_the_client_retries_reads_through_rate_limit_faults() -> None:
     fake = FakeTimelines(
         seed=1, chats=120, faults=Faults(seed=2, rate_limited=0.3, retry_after=0.0)

@@ -123,6 +123,14 @@ async def test_a_request_takes_effect_on_arrival_and_its_answer_waits_out_the_la
     assert [m.text for m in fake.sent] == ["given up on"]
 
 
+async def test_an_answer_later_than_the_read_timeout_is_a_read_timeout() -> None:
+    fake = FakeTimelines(chats=3, latency=1.0)
+    async with raw(fake) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get("/workspace", timeout=httpx.Timeout(None, read=0.01))
+    assert [entry.path for entry in fake.requests] == ["/workspace"]
+
+
 async def test_credits_run_out_with_quota_exceeded_and_quotas_show_the_use() -> None:
     fake = FakeTimelines(chats=3, credits=3)
     async with raw(fake) as http:

@@ -2,13 +2,17 @@
 
 `FakeTransport` performs the faults the HTTP layer must act out with the
 exceptions httpx itself raises in those cases, so that the client under test
-meets exactly what it would meet on a network.
+meets exactly what it would meet on a network: an answer later than the
+request's read timeout (the fake's `latency`) is `httpx.ReadTimeout`, and the
+request has been carried out all the same.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
+import anyio
 import httpx
 
 from .._client import TimelinesClient
@@ -41,7 +45,11 @@ class FakeTransport(httpx.AsyncBaseTransport):
             body=await request.aread(),
             origin=f"{url.scheme}://{url.netloc.decode('ascii')}",
         )
-        outcome = await self.handler.handle(fake_request)
+        read_timeout = request.extensions.get("timeout", {}).get("read")
+        with anyio.move_on_after(math.inf if read_timeout is None else read_timeout) as waiting:
+            outcome = await self.handler.handle(fake_request)
+        if waiting.cancelled_caught:
+            raise httpx.ReadTimeout("no answer within the read timeout", request=request)
         if outcome.withheld:
             raise outcome.transport_error(request)
         return httpx.Response(
