@@ -11,6 +11,7 @@ import anyio.abc
 import httpx
 import pytest
 
+from timelines_async import SendOutcomeUnknown
 from timelines_async.testing import FakeTimelines, FakeTransport
 
 pytestmark = pytest.mark.anyio
@@ -85,6 +86,28 @@ async def test_a_failing_receiver_gets_three_attempts_and_the_errors_counter_gro
     async with fake.client() as tl:
         await tl.messages.send(chat_id=min(fake.chats), text="three")
         assert (await tl.webhooks.get(hook.id)).errors_counter == 0
+
+
+async def test_deliveries_cut_short_with_their_request_go_out_with_the_next() -> None:
+    answer_posts = anyio.Event()
+    posted: list[str] = []
+
+    async def slow_receiver(request: httpx.Request) -> httpx.Response:
+        posted.append(str(request.url))
+        await answer_posts.wait()
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow_receiver)) as webhook_client:
+        fake = FakeTimelines(seed=2, chats=10, webhook_client=webhook_client)
+        async with fake.client(timeout=0.01, max_retries=0) as tl:
+            await tl.webhooks.create("message:sent:new", "http://127.0.0.1:9/sent")
+            await tl.webhooks.create("message:new", "http://127.0.0.1:9/new")
+            with pytest.raises(SendOutcomeUnknown):  # its request timed out delivering
+                await tl.messages.send(chat_id=min(fake.chats), text="hello")
+        answer_posts.set()
+        await fake.deliver_webhooks()
+    assert [d.outcome for d in fake.webhook_deliveries] == ["delivered", "delivered"]
+    assert posted == ["http://127.0.0.1:9/sent"] * 2 + ["http://127.0.0.1:9/new"]
 
 
 async def test_other_urls_are_recorded_as_undeliverable_and_never_posted(

@@ -99,11 +99,16 @@ class EventHub:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        if self._http_client is not None:
-            await self._post_all(self._http_client, pending)
-        else:
-            async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT) as client:
-                await self._post_all(client, pending)
+        try:
+            if self._http_client is not None:
+                await self._post_all(self._http_client, pending)
+            else:
+                async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT) as client:
+                    await self._post_all(client, pending)
+        finally:
+            # Cut short (the request that queued them was cancelled or timed out):
+            # what was not settled goes out with the next request, as a retry would.
+            self._pending[:0] = [d for d in pending if d.outcome == "pending"]
 
     async def _post_all(self, client: httpx.AsyncClient, pending: list[WebhookDelivery]) -> None:
         space = self.space
