@@ -96,7 +96,7 @@ NOTES = """\
   of the API quota on every list shorter than that. It wins most of that back
   between answers: on a long walk a built request waits for each slot and goes
   out the moment one is free, where the floor window's workers decode first.
-  It ends up less than 1 point above the floor. The raw httpx window is what plain
+  It ends up 1 to 2 points above the floor. The raw httpx window is what plain
   httpx reaches under the same conditions. At C = 16 the client needs about as
   much CPU as the limit leaves time, so the curve flattens. Before anything is
   timed, the fake has built and rendered every chat page and, for the full
