@@ -9,7 +9,6 @@ request has been carried out all the same.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Protocol
 
 import anyio
@@ -46,7 +45,7 @@ class FakeTransport(httpx.AsyncBaseTransport):
             origin=f"{url.scheme}://{url.netloc.decode('ascii')}",
         )
         read_timeout = request.extensions.get("timeout", {}).get("read")
-        with anyio.move_on_after(math.inf if read_timeout is None else read_timeout) as waiting:
+        with anyio.move_on_after(read_timeout) as waiting:  # None: no limit
             outcome = await self.handler.handle(fake_request)
         if waiting.cancelled_caught:
             raise httpx.ReadTimeout("no answer within the read timeout", request=request)
